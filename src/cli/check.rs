@@ -1,0 +1,103 @@
+//! `apphost check DIR|FILE`: every diagnostic, or a summary of what the app declares.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::manifest::{self, App, Handler};
+
+pub fn run(target: &Path) -> anyhow::Result<ExitCode> {
+    let checked = manifest::check(target);
+    if !checked.diagnostics.is_empty() {
+        eprint!("{}", checked.render());
+    }
+    let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = checked.diagnostics.len() - errors;
+    if errors > 0 {
+        eprintln!(
+            "\n{}: {errors} error{}{}",
+            checked.file.display(),
+            plural(errors),
+            if warnings > 0 {
+                format!(", {warnings} warning{}", plural(warnings))
+            } else {
+                String::new()
+            }
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    if let Some(app) = &checked.app {
+        print!(
+            "{}",
+            summary(&checked.file.display().to_string(), app, warnings)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// What the app declares, in a few lines. Paths are shown relative to the app folder so the
+/// output is the same wherever the app lives.
+pub fn summary(file: &str, app: &App, warnings: usize) -> String {
+    let rel = |p: &Path| p.strip_prefix(&app.dir).unwrap_or(p).display().to_string();
+    let mut s = String::new();
+    let version = app
+        .version
+        .as_deref()
+        .map(|v| format!(" {v}"))
+        .unwrap_or_default();
+    let _ = write!(s, "ok: {file}: {}{version} ({})", app.name, app.id);
+    if warnings > 0 {
+        let _ = write!(s, ", {warnings} warning{}", plural(warnings));
+    }
+    s.push('\n');
+    let _ = writeln!(s, "  frontend   {}/", rel(&app.frontend));
+    let windows: Vec<String> = app
+        .windows
+        .iter()
+        .map(|w| format!("{} {}x{} {}", w.label, w.width, w.height, w.url))
+        .collect();
+    let _ = writeln!(s, "  windows    {}", windows.join(", "));
+    if app.endpoints.is_empty() {
+        let _ = writeln!(s, "  endpoints  none");
+    }
+    for (i, (name, e)) in app.endpoints.iter().enumerate() {
+        let head = if i == 0 {
+            "  endpoints  "
+        } else {
+            "             "
+        };
+        let what = match &e.handler {
+            Handler::Builtin(b) => format!("builtin {b}"),
+            Handler::Script { path, function } => format!("script {}::{function}", rel(path)),
+        };
+        let scope = if e.scope.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", e.scope.join(", "))
+        };
+        let _ = writeln!(s, "{head}{name} -> {what}{scope}");
+    }
+    if !app.menus.is_empty() {
+        let menus: Vec<String> = app
+            .menus
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} ({})",
+                    m.label,
+                    m.items.iter().map(|i| i.count()).sum::<usize>()
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "  menus      {}", menus.join(", "));
+    }
+    if let Some(t) = &app.tray {
+        let _ = writeln!(s, "  tray       {} ({} items)", rel(&t.icon), t.menu.len());
+    }
+    let _ = writeln!(s, "  csp        {}", app.security.csp_header());
+    s
+}

@@ -1,0 +1,99 @@
+//! `apphost init DIR`: a small working app from the built-in template.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use include_dir::Dir;
+
+use crate::templates;
+
+pub fn run(dir: &Path, name: Option<&str>) -> anyhow::Result<ExitCode> {
+    if dir.exists() {
+        let mut entries =
+            std::fs::read_dir(dir).with_context(|| format!("cannot read `{}`", dir.display()))?;
+        if entries.next().is_some() {
+            bail!("`{}` is not empty; choose a new folder", dir.display());
+        }
+    }
+    let folder = dir
+        .canonicalize()
+        .ok()
+        .or_else(|| std::env::current_dir().ok().map(|c| c.join(dir)))
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "my-app".to_owned());
+    let slug = slug(&folder);
+    let name = name.map(str::to_owned).unwrap_or_else(|| title_case(&slug));
+    let id = format!("com.example.{slug}");
+
+    write_dir(&templates::INIT, dir, &name, &id)?;
+    std::fs::write(
+        dir.join("app.schema.json"),
+        crate::manifest::schema_json() + "\n",
+    )
+    .with_context(|| format!("cannot write `{}`", dir.join("app.schema.json").display()))?;
+    println!("created {} ({id}) in {}", name, dir.display());
+    println!("next: apphost run {}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_dir(tpl: &Dir<'_>, dest: &Path, name: &str, id: &str) -> anyhow::Result<()> {
+    for file in tpl.files() {
+        let path = dest.join(file.path());
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create `{}`", parent.display()))?;
+        }
+        let bytes = match file.contents_utf8() {
+            Some(text) => templates::render(text, name, id).into_bytes(),
+            None => file.contents().to_vec(),
+        };
+        std::fs::write(&path, bytes)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    for sub in tpl.dirs() {
+        write_dir(sub, dest, name, id)?;
+    }
+    Ok(())
+}
+
+/// A lowercase id segment from a folder name: `My App!` → `my-app`.
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').to_owned();
+    match out.chars().next() {
+        Some(c) if c.is_ascii_alphabetic() => out,
+        Some(_) => format!("app-{out}"),
+        None => "my-app".to_owned(),
+    }
+}
+
+fn title_case(slug: &str) -> String {
+    slug.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slugs_make_valid_ids() {
+        assert_eq!(super::slug("My App!"), "my-app");
+        assert_eq!(super::slug("2048"), "app-2048");
+        assert_eq!(super::slug("…"), "my-app");
+        assert_eq!(super::title_case("my-app"), "My App");
+    }
+}

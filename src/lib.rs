@@ -1,0 +1,12 @@
+//! apphost: a prebuilt desktop app host. A web frontend plus an `app.toml` manifest run as a
+//! native desktop app, with no per-app Rust build.
+//!
+//! Modules are named after what they are; the binary (`main.rs`, `cli/`) only parses
+//! arguments and dispatches.
+
+pub mod builtins;
+pub mod cli;
+pub mod icon;
+pub mod manifest;
+pub mod pattern;
+pub mod templates;

@@ -1,0 +1,259 @@
+//! The app manifest: reading `app.toml`/`app.json5`, checking it, and resolving it into the
+//! [`App`] the rest of the host runs.
+//!
+//! Only this module knows what the user wrote ([`model`]); everything else takes an [`App`].
+//! [`check`] never panics and never stops at the first problem: it returns every diagnostic
+//! it can find, each with a key path and, where the text has one, a span.
+
+pub mod diagnostic;
+pub mod model;
+pub mod node;
+pub mod parse;
+pub mod path;
+mod resolve;
+pub mod suggest;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use model::Manifest;
+pub use path::KeyPath;
+pub use resolve::*;
+
+/// Manifests larger than this are refused before parsing; real ones are a few KiB.
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+
+/// How many type errors to report at most from one manifest.
+const MAX_ERRORS: usize = 50;
+
+/// Variables a `scope` glob may start with.
+pub const SCOPE_VARS: &[&str] = &[
+    "APPDATA",
+    "APPCONFIG",
+    "APPCACHE",
+    "HOME",
+    "DOCUMENTS",
+    "DOWNLOADS",
+    "TEMP",
+];
+
+/// `notes.save`, `app.info`, `files`: dot-separated names of letters, digits, `_` and `-`.
+pub fn is_endpoint_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('.').all(|seg| {
+            seg.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Toml,
+    Json5,
+}
+
+/// The outcome of checking one manifest.
+#[derive(Debug)]
+pub struct Checked {
+    /// The manifest file, as the caller named it (for messages).
+    pub file: PathBuf,
+    /// Its text, when it could be read.
+    pub text: String,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The resolved app, when there were no errors.
+    pub app: Option<App>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Every diagnostic, rendered with its excerpt, errors first.
+    pub fn render(&self) -> String {
+        let file = self.file.display().to_string();
+        let mut ds: Vec<&Diagnostic> = self.diagnostics.iter().collect();
+        ds.sort_by_key(|d| (d.severity, d.span.as_ref().map(|s| s.start)));
+        ds.iter()
+            .map(|d| d.render(&file, &self.text))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Finds the manifest for `target`: the file itself, or `app.toml` / `app.json5` in a folder.
+pub fn locate(target: &Path) -> Result<PathBuf, String> {
+    let md = std::fs::metadata(target).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("`{}` does not exist", target.display()),
+        _ => format!("cannot read `{}`: {e}", target.display()),
+    })?;
+    if !md.is_dir() {
+        return Ok(target.to_path_buf());
+    }
+    let toml = target.join("app.toml");
+    let json5 = target.join("app.json5");
+    match (
+        toml.exists() || toml.is_symlink(),
+        json5.exists() || json5.is_symlink(),
+    ) {
+        (true, true) => Err(format!(
+            "`{}` has both app.toml and app.json5; keep one",
+            target.display()
+        )),
+        (true, false) => Ok(toml),
+        (false, true) => Ok(json5),
+        (false, false) => Err(format!(
+            "`{}` has no app.toml or app.json5 (run `apphost init {}` to create an app)",
+            target.display(),
+            target.display()
+        )),
+    }
+}
+
+/// Reads and checks the manifest at `target` (a manifest file or an app folder).
+pub fn check(target: &Path) -> Checked {
+    let mut checked = Checked {
+        file: target.to_path_buf(),
+        text: String::new(),
+        diagnostics: Vec::new(),
+        app: None,
+    };
+    let fail = |mut c: Checked, msg: String| {
+        c.diagnostics.push(Diagnostic::error(msg));
+        c
+    };
+    let file = match locate(target) {
+        Ok(f) => f,
+        Err(msg) => return fail(checked, msg),
+    };
+    checked.file = file.clone();
+    let text = match read_text(&file) {
+        Ok(t) => t,
+        Err(msg) => return fail(checked, msg),
+    };
+    checked.text = text;
+    let format = match file.extension().and_then(|e| e.to_str()) {
+        Some("json5") | Some("json") => Format::Json5,
+        _ => Format::Toml,
+    };
+    let parsed = match format {
+        Format::Toml => parse::toml(&checked.text),
+        Format::Json5 => parse::json5(&checked.text),
+    };
+    let root = match parsed {
+        Ok(root) => root,
+        Err(errors) => {
+            checked.diagnostics = errors
+                .into_iter()
+                .map(|e| Diagnostic::error(format!("syntax: {}", e.message)).span(e.span))
+                .collect();
+            return checked;
+        }
+    };
+    let (manifest, type_errors) = node::from_node_all::<Manifest>(&root, MAX_ERRORS);
+    let pruned: Vec<KeyPath> = type_errors.iter().map(|e| e.path.clone()).collect();
+    checked.diagnostics = type_errors
+        .into_iter()
+        .map(|e| {
+            let mut d = Diagnostic::error(e.message).at(e.path);
+            d.span = e.span;
+            d.did_you_mean(e.suggestion.as_deref())
+        })
+        .collect();
+    let Some(manifest) = manifest else {
+        return checked;
+    };
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+    // Validate what was left after the type errors were pruned, without repeating them as
+    // "missing" or "invalid" keys.
+    for mut d in validate::validate(&manifest, &dir) {
+        if d.path
+            .as_ref()
+            .is_some_and(|p| pruned.iter().any(|bad| p.starts_with(bad)))
+        {
+            continue;
+        }
+        place(&mut d, &root);
+        checked.diagnostics.push(d);
+    }
+    if !checked.has_errors() {
+        match resolve::resolve(&manifest, &dir, &file) {
+            Ok(app) => checked.app = Some(app),
+            Err(msg) => checked.diagnostics.push(Diagnostic::error(msg)),
+        }
+    }
+    checked
+}
+
+/// Gives a diagnostic the span of its key path, or of the nearest ancestor the text has.
+fn place(d: &mut Diagnostic, root: &node::Node) {
+    if d.span.is_some() {
+        return;
+    }
+    let Some(path) = d.path.clone() else { return };
+    let mut segs = path.segs().to_vec();
+    let mut exact = true;
+    loop {
+        let p = segs.iter().fold(KeyPath::root(), |p, s| match s {
+            path::Seg::Key(k) => p.key(k),
+            path::Seg::Index(i) => p.index(*i),
+        });
+        if let Some((node, key_span)) = root.lookup(&p) {
+            d.span = match key_span {
+                Some(k) if d.on_key || !exact => Some(k.clone()),
+                _ if p.is_root() => None,
+                _ => Some(node.span.clone()),
+            };
+            return;
+        }
+        exact = false;
+        if segs.pop().is_none() {
+            return;
+        }
+    }
+}
+
+fn read_text(file: &Path) -> Result<String, String> {
+    let name = file.display();
+    let md = std::fs::metadata(file).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+    if md.is_dir() {
+        return Err(format!("`{name}` is a folder, not a manifest file"));
+    }
+    if md.len() > MAX_MANIFEST_BYTES {
+        return Err(format!(
+            "`{name}` is {} bytes; a manifest may be at most {} bytes",
+            md.len(),
+            MAX_MANIFEST_BYTES
+        ));
+    }
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(format!(
+            "`{name}` grew past {MAX_MANIFEST_BYTES} bytes while being read"
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let (line, col, _) = diagnostic::locate(
+            std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or_default(),
+            at,
+        );
+        format!("`{name}` is not valid UTF-8 (invalid byte at {line}:{col}); is it a text file?")
+    })
+}
+
+/// The JSON Schema of the manifest, generated from [`model::Manifest`].
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(Manifest);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}

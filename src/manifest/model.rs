@@ -1,0 +1,403 @@
+//! What the user wrote: the serde model of `app.toml` / `app.json5`.
+//!
+//! Strict (unknown keys are errors) and deliberately plain: every optional key is an `Option`
+//! so that "required" and every cross-key rule live in `validate`, where messages can name the
+//! key and its place. The JSON Schema (`apphost schema`) is generated from these same types, so
+//! the doc comments here are what editors show.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+
+/// An apphost app manifest (`app.toml` or `app.json5`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "apphost app manifest")]
+pub struct Manifest {
+    /// Who the app is and where its files are.
+    pub app: Option<AppSection>,
+    /// The windows opened at start. With none declared, one window `main` shows `index.html`.
+    #[serde(default)]
+    pub window: Vec<WindowSection>,
+    /// Content-Security-Policy, navigation and external-link rules.
+    pub security: Option<SecuritySection>,
+    /// The endpoints the page may call with `window.apphost.invoke(name, args)`. Nothing else
+    /// is reachable.
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, EndpointSection>,
+    /// The menu bar: one entry per top-level menu.
+    #[serde(default)]
+    pub menu: Vec<MenuSection>,
+    /// A system tray (status area) icon with its menu.
+    pub tray: Option<TraySection>,
+    /// Default limits for every script endpoint.
+    pub scripts: Option<ScriptLimits>,
+    /// Settings used only by `apphost dev`.
+    pub dev: Option<DevSection>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AppSection {
+    /// Reverse-DNS identifier, e.g. `dev.example.notes`. Names the app's data directories.
+    pub id: Option<String>,
+    /// Human-readable name, used as the default window title.
+    pub name: Option<String>,
+    /// Semantic version, e.g. `1.0.0`.
+    pub version: Option<String>,
+    /// Folder served at `app://localhost/`, relative to the manifest. Default `web`.
+    pub frontend: Option<String>,
+    /// Window and desktop icon: a PNG or ICO file, relative to the manifest.
+    pub icon: Option<String>,
+    /// Serve `index.html` for paths that match no file (client-side routers). Default false.
+    pub spa_fallback: Option<bool>,
+    /// Exit when the last window closes. Default true; set false for tray apps.
+    pub quit_on_last_window_closed: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct WindowSection {
+    /// Unique name of the window, used by the window API. Letters, digits, `-` and `_`.
+    pub label: Option<String>,
+    /// First page: a path inside the frontend folder. Default `index.html`.
+    pub url: Option<String>,
+    /// Title bar text. Default: the app's name.
+    pub title: Option<String>,
+    /// Inner width in logical pixels. Default 800.
+    pub width: Option<u32>,
+    /// Inner height in logical pixels. Default 600.
+    pub height: Option<u32>,
+    pub min_width: Option<u32>,
+    pub min_height: Option<u32>,
+    pub max_width: Option<u32>,
+    pub max_height: Option<u32>,
+    /// Position of the window's left edge on the screen; needs `y` too.
+    pub x: Option<i32>,
+    /// Position of the window's top edge on the screen; needs `x` too.
+    pub y: Option<i32>,
+    /// Centre the window on the screen. Default false.
+    pub center: Option<bool>,
+    /// Default true.
+    pub resizable: Option<bool>,
+    /// Default false.
+    pub maximized: Option<bool>,
+    /// Default false.
+    pub fullscreen: Option<bool>,
+    /// Title bar and borders. Default true.
+    pub decorations: Option<bool>,
+    /// Transparent window background (the page must not paint one). Default false.
+    pub transparent: Option<bool>,
+    /// Default false.
+    pub always_on_top: Option<bool>,
+    /// Shown at start. Default true; a hidden window can be shown through the window API.
+    pub visible: Option<bool>,
+    /// Focus the window when it opens. Default true.
+    pub focused: Option<bool>,
+    /// Web inspector. Default false; `apphost dev` turns it on.
+    pub devtools: Option<bool>,
+    /// Endpoints this window may call: names or globs such as `notes.*`. Default: every
+    /// declared endpoint. `[]` allows none.
+    pub endpoints: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SecuritySection {
+    /// Content-Security-Policy of every HTML page: one policy string, or a table of
+    /// directives whose values are a source string or a list of sources.
+    pub csp: Option<Csp>,
+    /// Directives whose `<script>`/`<style>` tags get a fresh nonce on every response.
+    /// Default `["script-src", "style-src"]`. Leave `style-src` out when the page creates
+    /// `<style>` elements at run time: with a nonce in the policy they are refused.
+    pub csp_nonce: Option<Vec<String>>,
+    /// URL patterns (`*` wildcards) a window may navigate to besides `app://localhost/`.
+    #[serde(default)]
+    pub allow_navigation: Vec<String>,
+    /// URL patterns opened in the system browser instead of the window, e.g. `https://*`.
+    #[serde(default)]
+    pub open_external: Vec<String>,
+}
+
+/// A CSP as written: one policy string, or a table of directives.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum Csp {
+    Policy(String),
+    Directives(BTreeMap<String, Sources>),
+}
+
+/// One source (`"'self'"`) or several (`["'self'", "data:"]`).
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum Sources {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Sources {
+    pub fn as_slice(&self) -> &[String] {
+        match self {
+            Sources::One(s) => std::slice::from_ref(s),
+            Sources::Many(v) => v,
+        }
+    }
+}
+
+/// String-or-table and string-or-list are written by hand so that a wrong shape gets a plain
+/// "expected a string or a table" instead of serde's "did not match any variant".
+impl<'de> Deserialize<'de> for Csp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Csp;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a policy string or a table of directives")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Csp, E> {
+                Ok(Csp::Policy(s.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Csp, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some((k, v)) = m.next_entry::<String, Sources>()? {
+                    out.insert(k, v);
+                }
+                Ok(Csp::Directives(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Sources {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Sources;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a source string or a list of sources")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Sources, E> {
+                Ok(Sources::One(s.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut s: A,
+            ) -> Result<Sources, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = s.next_element::<String>()? {
+                    out.push(v);
+                }
+                Ok(Sources::Many(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EndpointSection {
+    /// A Rust handler shipped in the host, e.g. `fs.read_text`. Exactly one of `builtin` and
+    /// `script`.
+    pub builtin: Option<String>,
+    /// A Rhai script, relative to the manifest, e.g. `scripts/notes.rhai`.
+    pub script: Option<String>,
+    /// The script function to call. Default: the last segment of the endpoint name.
+    #[serde(rename = "fn")]
+    pub function: Option<String>,
+    /// Paths the endpoint may touch (fs builtins and scripts): globs starting with a
+    /// variable (`$APPDATA`, `$APPCONFIG`, `$APPCACHE`, `$HOME`, `$DOCUMENTS`, `$DOWNLOADS`,
+    /// `$TEMP`) or an absolute path. Nothing outside is reachable.
+    pub scope: Option<Vec<String>>,
+    /// URL patterns a script may fetch with `http_get`/`http_post`. Default: none.
+    pub allow_urls: Option<Vec<String>>,
+    /// Builtin endpoints a script may call with `invoke`. Default: none.
+    pub invoke: Option<Vec<String>>,
+    /// Wall-clock limit for one call, in milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// Script limits for this endpoint, overriding `[scripts]`.
+    pub limits: Option<ScriptLimits>,
+}
+
+/// Limits of the script sandbox. Unset values take safe defaults.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ScriptLimits {
+    /// Wall-clock limit for one call, in milliseconds. Default 1000.
+    pub timeout_ms: Option<u64>,
+    /// Rhai operations per call. Default 5,000,000.
+    pub max_operations: Option<u64>,
+    /// Memory one call may hold, in bytes or as `"64 MiB"`. Default 64 MiB.
+    pub max_memory: Option<ByteSize>,
+    /// Default 64.
+    pub max_call_depth: Option<u32>,
+    /// Default 64.
+    pub max_expr_depth: Option<u32>,
+    /// Bytes in one string. Default 1 MiB.
+    pub max_string_size: Option<u64>,
+    /// Items in one array. Default 100,000.
+    pub max_array_size: Option<u64>,
+    /// Entries in one object map. Default 100,000.
+    pub max_map_size: Option<u64>,
+    /// Default 1,000.
+    pub max_variables: Option<u64>,
+    /// Default 1,000.
+    pub max_functions: Option<u64>,
+}
+
+/// A size in bytes: an integer, or a string such as `"64 MiB"`, `"512KB"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(with = "ByteSizeSchema")]
+pub struct ByteSize(pub u64);
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ByteSizeSchema {
+    Bytes(u64),
+    Text(String),
+}
+
+impl ByteSize {
+    pub fn parse(s: &str) -> Option<u64> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let n: u64 = num.parse().ok()?;
+        let mul: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kb" => 1000,
+            "kib" | "k" => 1 << 10,
+            "mb" => 1_000_000,
+            "mib" | "m" => 1 << 20,
+            "gb" => 1_000_000_000,
+            "gib" | "g" => 1 << 30,
+            _ => return None,
+        };
+        n.checked_mul(mul)
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = ByteSize;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a size in bytes, or a string such as \"64 MiB\"")
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<ByteSize, E> {
+                u64::try_from(n)
+                    .map(ByteSize)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<ByteSize, E> {
+                Ok(ByteSize(n))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<ByteSize, E> {
+                ByteSize::parse(s)
+                    .map(ByteSize)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(s), &self))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MenuSection {
+    /// The menu's title in the menu bar, e.g. `File`. Use `&` before a letter for a mnemonic.
+    pub label: Option<String>,
+    /// Optional id, for changing the menu from the page.
+    pub id: Option<String>,
+    /// The menu's entries.
+    #[serde(default)]
+    pub items: Vec<MenuItem>,
+}
+
+/// One menu entry. Its kind follows from its keys: `separator = true`; `predefined = "…"`;
+/// `items = […]` (a submenu, with `label`); otherwise a normal item with `label`, which
+/// becomes a check item when `checked` is set.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MenuItem {
+    /// Unique id across all menus and the tray, for the menu API and the event payload.
+    pub id: Option<String>,
+    pub label: Option<String>,
+    /// Keyboard shortcut, e.g. `CmdOrCtrl+Shift+N`, `Alt+F4`, `F5`.
+    pub accelerator: Option<String>,
+    /// Default true.
+    pub enabled: Option<bool>,
+    /// Makes this a check item, initially checked or not.
+    pub checked: Option<bool>,
+    /// Event delivered to every window's page (`apphost.on(name, cb)`) when activated.
+    pub emit: Option<String>,
+    /// Makes this a submenu holding these entries.
+    pub items: Option<Vec<MenuItem>>,
+    /// A separator line (`separator = true`).
+    pub separator: Option<bool>,
+    /// A standard item that the system implements.
+    pub predefined: Option<Predefined>,
+}
+
+/// Standard menu items implemented by the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Predefined {
+    Quit,
+    About,
+    Copy,
+    Cut,
+    Paste,
+    SelectAll,
+    Undo,
+    Redo,
+    Minimize,
+    Maximize,
+    Fullscreen,
+    Hide,
+    HideOthers,
+    ShowAll,
+    CloseWindow,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TraySection {
+    /// PNG or ICO file, relative to the manifest.
+    pub icon: Option<String>,
+    pub tooltip: Option<String>,
+    /// Text beside the icon, where the desktop shows one.
+    pub title: Option<String>,
+    /// Event delivered to every window when the icon is clicked.
+    pub emit: Option<String>,
+    /// The tray icon's menu.
+    #[serde(default)]
+    pub menu: Vec<MenuItem>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DevSection {
+    /// A framework dev server (e.g. `http://localhost:5173`) that `apphost dev` loads instead
+    /// of the frontend folder.
+    pub url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ByteSize;
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(ByteSize::parse("64 MiB"), Some(64 << 20));
+        assert_eq!(ByteSize::parse("512KB"), Some(512_000));
+        assert_eq!(ByteSize::parse("10"), Some(10));
+        assert_eq!(ByteSize::parse("10 parsecs"), None);
+        assert_eq!(ByteSize::parse("99999999999999 GiB"), None);
+    }
+}

@@ -1,0 +1,384 @@
+//! What the host runs: the manifest with defaults applied, paths made absolute and canonical,
+//! and menu entries sorted into kinds. Built only from a manifest that validated cleanly.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::model::{self, Csp, Manifest, MenuItem, Predefined};
+
+pub const DEFAULT_CSP: &str = "default-src 'self'";
+pub const DEFAULT_WIDTH: u32 = 800;
+pub const DEFAULT_HEIGHT: u32 = 600;
+
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The app folder, canonical.
+    pub dir: PathBuf,
+    pub manifest: PathBuf,
+    pub id: String,
+    pub name: String,
+    pub version: Option<String>,
+    /// The frontend folder, canonical.
+    pub frontend: PathBuf,
+    pub icon: Option<PathBuf>,
+    pub spa_fallback: bool,
+    pub quit_on_last_window_closed: bool,
+    pub windows: Vec<Window>,
+    pub security: Security,
+    pub endpoints: BTreeMap<String, Endpoint>,
+    pub menus: Vec<Menu>,
+    pub tray: Option<Tray>,
+    pub script_limits: Limits,
+    pub dev_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    pub label: String,
+    /// Path (with query/fragment) inside the frontend, or an allowed external URL.
+    pub url: String,
+    pub title: String,
+    pub width: u32,
+    pub height: u32,
+    pub min_width: Option<u32>,
+    pub min_height: Option<u32>,
+    pub max_width: Option<u32>,
+    pub max_height: Option<u32>,
+    pub position: Option<(i32, i32)>,
+    pub center: bool,
+    pub resizable: bool,
+    pub maximized: bool,
+    pub fullscreen: bool,
+    pub decorations: bool,
+    pub transparent: bool,
+    pub always_on_top: bool,
+    pub visible: bool,
+    pub focused: bool,
+    pub devtools: bool,
+    /// Endpoint grants (names or `*` patterns); `None` grants every declared endpoint.
+    pub endpoints: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Security {
+    /// Directives in order, each with its sources.
+    pub csp: Vec<(String, Vec<String>)>,
+    /// Directives that get a per-response nonce.
+    pub csp_nonce: Vec<String>,
+    pub allow_navigation: Vec<String>,
+    pub open_external: Vec<String>,
+}
+
+impl Security {
+    /// The policy as a header value, without nonces.
+    pub fn csp_header(&self) -> String {
+        self.csp
+            .iter()
+            .map(|(d, s)| {
+                if s.is_empty() {
+                    d.clone()
+                } else {
+                    format!("{d} {}", s.join(" "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handler {
+    Builtin(String),
+    Script { path: PathBuf, function: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    pub handler: Handler,
+    pub scope: Vec<String>,
+    pub allow_urls: Vec<String>,
+    pub invoke: Vec<String>,
+    pub timeout: Option<Duration>,
+    /// For scripts: `[scripts]` overridden by the endpoint's `limits`.
+    pub limits: Limits,
+}
+
+/// Script sandbox limits with every default applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub max_operations: u64,
+    pub max_memory: u64,
+    pub max_call_depth: u32,
+    pub max_expr_depth: u32,
+    pub max_string_size: u64,
+    pub max_array_size: u64,
+    pub max_map_size: u64,
+    pub max_variables: u64,
+    pub max_functions: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_millis(1000),
+            max_operations: 5_000_000,
+            max_memory: 64 << 20,
+            max_call_depth: 64,
+            max_expr_depth: 64,
+            max_string_size: 1 << 20,
+            max_array_size: 100_000,
+            max_map_size: 100_000,
+            max_variables: 1_000,
+            max_functions: 1_000,
+        }
+    }
+}
+
+impl Limits {
+    fn apply(mut self, l: &model::ScriptLimits) -> Self {
+        if let Some(v) = l.timeout_ms {
+            self.timeout = Duration::from_millis(v);
+        }
+        self.max_operations = l.max_operations.unwrap_or(self.max_operations);
+        self.max_memory = l.max_memory.map_or(self.max_memory, |b| b.0);
+        self.max_call_depth = l.max_call_depth.unwrap_or(self.max_call_depth);
+        self.max_expr_depth = l.max_expr_depth.unwrap_or(self.max_expr_depth);
+        self.max_string_size = l.max_string_size.unwrap_or(self.max_string_size);
+        self.max_array_size = l.max_array_size.unwrap_or(self.max_array_size);
+        self.max_map_size = l.max_map_size.unwrap_or(self.max_map_size);
+        self.max_variables = l.max_variables.unwrap_or(self.max_variables);
+        self.max_functions = l.max_functions.unwrap_or(self.max_functions);
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Menu {
+    pub id: Option<String>,
+    pub label: String,
+    pub items: Vec<MenuEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MenuEntry {
+    Item {
+        id: Option<String>,
+        label: String,
+        accelerator: Option<String>,
+        enabled: bool,
+        /// `Some` makes it a check item.
+        checked: Option<bool>,
+        emit: Option<String>,
+    },
+    Submenu {
+        id: Option<String>,
+        label: String,
+        enabled: bool,
+        items: Vec<MenuEntry>,
+    },
+    Separator,
+    Predefined {
+        kind: Predefined,
+        label: Option<String>,
+    },
+}
+
+impl MenuEntry {
+    fn from_model(m: &MenuItem) -> Self {
+        if m.separator == Some(true) {
+            MenuEntry::Separator
+        } else if let Some(kind) = m.predefined {
+            MenuEntry::Predefined {
+                kind,
+                label: m.label.clone(),
+            }
+        } else if let Some(items) = &m.items {
+            MenuEntry::Submenu {
+                id: m.id.clone(),
+                label: m.label.clone().unwrap_or_default(),
+                enabled: m.enabled.unwrap_or(true),
+                items: items.iter().map(MenuEntry::from_model).collect(),
+            }
+        } else {
+            MenuEntry::Item {
+                id: m.id.clone(),
+                label: m.label.clone().unwrap_or_default(),
+                accelerator: m.accelerator.clone(),
+                enabled: m.enabled.unwrap_or(true),
+                checked: m.checked,
+                emit: m.emit.clone(),
+            }
+        }
+    }
+
+    /// This entry and everything nested in it.
+    pub fn count(&self) -> usize {
+        match self {
+            MenuEntry::Submenu { items, .. } => {
+                1 + items.iter().map(MenuEntry::count).sum::<usize>()
+            }
+            _ => 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tray {
+    pub icon: PathBuf,
+    pub tooltip: Option<String>,
+    pub title: Option<String>,
+    pub emit: Option<String>,
+    pub menu: Vec<MenuEntry>,
+}
+
+fn canonical(p: &Path) -> Result<PathBuf, String> {
+    p.canonicalize()
+        .map_err(|e| format!("cannot resolve `{}`: {e}", p.display()))
+}
+
+/// Builds the [`App`] from a manifest that `validate` accepted.
+pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, String> {
+    let dir = canonical(dir)?;
+    let a = m.app.clone().unwrap_or_default();
+    let name = a.name.clone().unwrap_or_default();
+    let frontend = canonical(&dir.join(a.frontend.as_deref().unwrap_or("web")))?;
+    if !frontend.starts_with(&dir) {
+        return Err(format!(
+            "the frontend folder resolves to `{}`, outside the app folder",
+            frontend.display()
+        ));
+    }
+
+    let mut windows: Vec<Window> = m.window.iter().map(|w| window(w, &name)).collect();
+    if windows.is_empty() {
+        windows.push(window(&model::WindowSection::default(), &name));
+    }
+
+    let sec = m.security.clone().unwrap_or_default();
+    let csp = match &sec.csp {
+        None => vec![("default-src".to_owned(), vec!["'self'".to_owned()])],
+        Some(Csp::Policy(p)) => p
+            .split(';')
+            .filter_map(|d| {
+                let mut w = d.split_whitespace();
+                let name = w.next()?.to_ascii_lowercase();
+                Some((name, w.map(str::to_owned).collect()))
+            })
+            .collect(),
+        Some(Csp::Directives(map)) => map
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.as_slice().to_vec()))
+            .collect(),
+    };
+    let security = Security {
+        csp,
+        csp_nonce: sec
+            .csp_nonce
+            .clone()
+            .unwrap_or_else(|| vec!["script-src".into(), "style-src".into()]),
+        allow_navigation: sec.allow_navigation.clone(),
+        open_external: sec.open_external.clone(),
+    };
+
+    let script_limits = Limits::default().apply(&m.scripts.clone().unwrap_or_default());
+    let mut endpoints = BTreeMap::new();
+    for (name, e) in &m.endpoints {
+        let handler = match (&e.builtin, &e.script) {
+            (Some(b), _) => Handler::Builtin(b.clone()),
+            (None, Some(s)) => Handler::Script {
+                path: canonical(&dir.join(s))?,
+                function: e
+                    .function
+                    .clone()
+                    .unwrap_or_else(|| name.rsplit('.').next().unwrap_or(name).to_owned()),
+            },
+            (None, None) => return Err(format!("endpoint `{name}` has no handler")),
+        };
+        let limits = script_limits.apply(&e.limits.clone().unwrap_or_default());
+        endpoints.insert(
+            name.clone(),
+            Endpoint {
+                handler,
+                scope: e.scope.clone().unwrap_or_default(),
+                allow_urls: e.allow_urls.clone().unwrap_or_default(),
+                invoke: e.invoke.clone().unwrap_or_default(),
+                timeout: e.timeout_ms.map(Duration::from_millis),
+                limits: Limits {
+                    timeout: e.timeout_ms.map_or(limits.timeout, Duration::from_millis),
+                    ..limits
+                },
+            },
+        );
+    }
+
+    let menus = m
+        .menu
+        .iter()
+        .map(|menu| Menu {
+            id: menu.id.clone(),
+            label: menu.label.clone().unwrap_or_default(),
+            items: menu.items.iter().map(MenuEntry::from_model).collect(),
+        })
+        .collect();
+    let tray = match &m.tray {
+        Some(t) => Some(Tray {
+            icon: canonical(&dir.join(t.icon.as_deref().unwrap_or_default()))?,
+            tooltip: t.tooltip.clone(),
+            title: t.title.clone(),
+            emit: t.emit.clone(),
+            menu: t.menu.iter().map(MenuEntry::from_model).collect(),
+        }),
+        None => None,
+    };
+    let icon = match &a.icon {
+        Some(i) => Some(canonical(&dir.join(i))?),
+        None => None,
+    };
+
+    Ok(App {
+        manifest: canonical(manifest)?,
+        id: a.id.clone().unwrap_or_default(),
+        name,
+        version: a.version.clone(),
+        frontend,
+        icon,
+        spa_fallback: a.spa_fallback.unwrap_or(false),
+        quit_on_last_window_closed: a.quit_on_last_window_closed.unwrap_or(true),
+        windows,
+        security,
+        endpoints,
+        menus,
+        tray,
+        script_limits,
+        dev_url: m.dev.as_ref().and_then(|d| d.url.clone()),
+        dir,
+    })
+}
+
+fn window(w: &model::WindowSection, app_name: &str) -> Window {
+    Window {
+        label: w.label.clone().unwrap_or_else(|| "main".to_owned()),
+        url: w.url.clone().unwrap_or_else(|| "index.html".to_owned()),
+        title: w.title.clone().unwrap_or_else(|| app_name.to_owned()),
+        width: w.width.unwrap_or(DEFAULT_WIDTH),
+        height: w.height.unwrap_or(DEFAULT_HEIGHT),
+        min_width: w.min_width,
+        min_height: w.min_height,
+        max_width: w.max_width,
+        max_height: w.max_height,
+        position: w.x.zip(w.y),
+        center: w.center.unwrap_or(false),
+        resizable: w.resizable.unwrap_or(true),
+        maximized: w.maximized.unwrap_or(false),
+        fullscreen: w.fullscreen.unwrap_or(false),
+        decorations: w.decorations.unwrap_or(true),
+        transparent: w.transparent.unwrap_or(false),
+        always_on_top: w.always_on_top.unwrap_or(false),
+        visible: w.visible.unwrap_or(true),
+        focused: w.focused.unwrap_or(true),
+        devtools: w.devtools.unwrap_or(false),
+        endpoints: w.endpoints.clone(),
+    }
+}
