@@ -13,22 +13,23 @@ pub struct Rgba {
 /// Larger icons are refused: no desktop shows one, and decoding would only cost memory.
 pub const MAX_SIDE: u32 = 1024;
 
-pub fn load(path: &Path) -> Result<Rgba, String> {
-    let reader = image::ImageReader::open(path)
-        .map_err(|e| e.to_string())?
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?;
-    let (w, h) = reader.into_dimensions().map_err(|e| e.to_string())?;
-    if w > MAX_SIDE || h > MAX_SIDE {
-        return Err(format!("{w}×{h} is larger than {MAX_SIDE}×{MAX_SIDE}"));
+#[derive(Debug, thiserror::Error)]
+pub enum IconError {
+    #[error("{0}")]
+    Read(#[from] std::io::Error),
+    #[error("{0}")]
+    Decode(#[from] image::ImageError),
+    #[error("is {width}x{height}; icons may be at most {MAX_SIDE}x{MAX_SIDE}")]
+    TooLarge { width: u32, height: u32 },
+}
+
+pub fn load(path: &Path) -> Result<Rgba, IconError> {
+    let open = || image::ImageReader::open(path)?.with_guessed_format();
+    let (width, height) = open()?.into_dimensions()?;
+    if width > MAX_SIDE || height > MAX_SIDE {
+        return Err(IconError::TooLarge { width, height });
     }
-    let img = image::ImageReader::open(path)
-        .map_err(|e| e.to_string())?
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?
-        .decode()
-        .map_err(|e| e.to_string())?
-        .into_rgba8();
+    let img = open()?.decode()?.into_rgba8();
     Ok(Rgba {
         width: img.width(),
         height: img.height(),

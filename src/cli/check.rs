@@ -96,7 +96,8 @@ pub fn summary(file: &str, app: &App, warnings: usize) -> String {
         let _ = writeln!(s, "  menus      {}", menus.join(", "));
     }
     if let Some(t) = &app.tray {
-        let _ = writeln!(s, "  tray       {} ({} items)", rel(&t.icon), t.menu.len());
+        let n = t.menu.len();
+        let _ = writeln!(s, "  tray       {} ({n} item{})", rel(&t.icon), plural(n));
     }
     let _ = writeln!(s, "  csp        {}", app.security.csp_header());
     s

@@ -92,8 +92,18 @@ pub fn locate(target: &Path) -> Result<PathBuf, String> {
         std::io::ErrorKind::NotFound => format!("`{}` does not exist", target.display()),
         _ => format!("cannot read `{}`: {e}", target.display()),
     })?;
+    let named_like_a_manifest = matches!(
+        target.extension().and_then(|e| e.to_str()),
+        Some("toml" | "json5")
+    );
     if !md.is_dir() {
         return Ok(target.to_path_buf());
+    }
+    if named_like_a_manifest {
+        return Err(format!(
+            "`{}` is a folder, not a manifest file",
+            target.display()
+        ));
     }
     let toml = target.join("app.toml");
     let json5 = target.join("app.json5");

@@ -341,13 +341,15 @@ pub struct MenuItem {
     /// A separator line (`separator = true`).
     pub separator: Option<bool>,
     /// A standard item that the system implements.
-    pub predefined: Option<Predefined>,
+    #[schemars(with = "Option<Predefined>")]
+    pub predefined: Option<String>,
 }
 
 /// Standard menu items implemented by the system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Predefined {
+    // Kept in step with `Predefined::NAMES`.
     Quit,
     About,
     Copy,
@@ -363,6 +365,33 @@ pub enum Predefined {
     HideOthers,
     ShowAll,
     CloseWindow,
+}
+
+impl Predefined {
+    pub const NAMES: &[(&str, Predefined)] = &[
+        ("quit", Predefined::Quit),
+        ("about", Predefined::About),
+        ("copy", Predefined::Copy),
+        ("cut", Predefined::Cut),
+        ("paste", Predefined::Paste),
+        ("select-all", Predefined::SelectAll),
+        ("undo", Predefined::Undo),
+        ("redo", Predefined::Redo),
+        ("minimize", Predefined::Minimize),
+        ("maximize", Predefined::Maximize),
+        ("fullscreen", Predefined::Fullscreen),
+        ("hide", Predefined::Hide),
+        ("hide-others", Predefined::HideOthers),
+        ("show-all", Predefined::ShowAll),
+        ("close-window", Predefined::CloseWindow),
+    ];
+
+    pub fn from_name(name: &str) -> Option<Predefined> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, p)| *p)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -391,6 +420,15 @@ pub struct DevSection {
 #[cfg(test)]
 mod tests {
     use super::ByteSize;
+
+    #[test]
+    fn predefined_names_match_the_serde_names() {
+        for (name, p) in super::Predefined::NAMES {
+            let parsed: super::Predefined =
+                serde_json::from_value(serde_json::json!(name)).unwrap();
+            assert_eq!(parsed, *p);
+        }
+    }
 
     #[test]
     fn byte_sizes() {

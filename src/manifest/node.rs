@@ -497,7 +497,8 @@ mod tests {
             ),
         ]));
         let (rest, errs) = from_node_all::<S>(&root, 10);
-        assert!(rest.is_some_and(|s| s.a.is_none() && s.c.is_none()));
+        let rest = rest.unwrap();
+        assert_eq!((rest.a, rest.c), (None, Some(vec![1])));
         assert_eq!(errs.len(), 3, "{errs:#?}");
         assert_eq!(errs[0].message, "unknown key `aa`");
         assert_eq!(errs[0].suggestion.as_deref(), Some("a"));

@@ -41,7 +41,12 @@ pub fn toml(text: &str) -> Result<Node, Vec<SyntaxError>> {
             .iter()
             .map(|e| {
                 let span = e.span().unwrap_or(0..0);
-                let msg = e.message().trim_end().to_owned();
+                let mut msg = e.message().trim_end().to_owned();
+                if msg == "duplicate key"
+                    && let Some(key) = text.get(span.clone())
+                {
+                    msg = format!("duplicate key `{key}`");
+                }
                 err(msg, span)
             })
             .collect());
@@ -397,8 +402,13 @@ mod tests {
         for (src, msg, at) in [
             (
                 "{ a: 1 ",
-                "expected a key or `}`, found the end of the file",
+                "expected `,` or `}`, found the end of the file",
                 7,
+            ),
+            (
+                "{ a: 1, ",
+                "expected a key or `}`, found the end of the file",
+                8,
             ),
             ("{ a 1 }", "expected `:`, found `1`", 4),
             ("{ a: 'x\n }", "unterminated string", 5),
@@ -436,9 +446,10 @@ mod tests {
 
     #[test]
     fn toml_reports_every_syntax_error() {
-        let errs = toml("a = \nb = [1,\n[c\n").unwrap_err();
+        let src = "a = \nb = [1,\n[c\n";
+        let errs = toml(src).unwrap_err();
         assert!(errs.len() >= 2, "{errs:?}");
-        assert!(errs.iter().all(|e| e.span.end <= 14));
+        assert!(errs.iter().all(|e| e.span.end <= src.len()));
     }
 
     #[test]

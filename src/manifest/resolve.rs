@@ -189,7 +189,7 @@ impl MenuEntry {
     fn from_model(m: &MenuItem) -> Self {
         if m.separator == Some(true) {
             MenuEntry::Separator
-        } else if let Some(kind) = m.predefined {
+        } else if let Some(kind) = m.predefined.as_deref().and_then(Predefined::from_name) {
             MenuEntry::Predefined {
                 kind,
                 label: m.label.clone(),

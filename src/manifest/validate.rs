@@ -129,18 +129,14 @@ pub fn validate(m: &Manifest, dir: &Path) -> Vec<Diagnostic> {
     if let Some(dev) = &m.dev
         && let Some(url) = &dev.url
     {
-        match url::Url::parse(url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-            Ok(u) => {
-                cx.error(
-                    key_path!["dev", "url"],
-                    format!("`{}:` dev URLs are not supported", u.scheme()),
-                )
-                .hint("use an http:// or https:// URL, e.g. http://localhost:5173");
-            }
-            Err(e) => {
-                cx.error(key_path!["dev", "url"], format!("invalid URL: {e}"));
-            }
+        let ok = url::Url::parse(url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+        if !ok {
+            cx.error(
+                key_path!["dev", "url"],
+                format!("dev URL `{url}` must be an http:// or https:// URL"),
+            )
+            .hint("e.g. `http://localhost:5173`");
         }
     }
     cx.out
@@ -223,14 +219,20 @@ fn is_reverse_dns(id: &str) -> bool {
         })
 }
 
-/// Is `rel` a relative path that stays inside the app folder? Reports when not.
-fn relative_inside(cx: &mut Ctx, path: KeyPath, rel: &str, what: &str) -> bool {
+/// Is `rel` a relative path that cannot leave the folder it is relative to?
+fn stays_inside(rel: &str) -> bool {
     let p = Path::new(rel);
-    let escapes = p.is_absolute()
-        || rel.contains('\\')
-        || p.components()
-            .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)));
-    if rel.is_empty() || escapes {
+    !rel.is_empty()
+        && !p.is_absolute()
+        && !rel.contains('\\')
+        && !p
+            .components()
+            .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)))
+}
+
+/// Like [`stays_inside`] for a path relative to the app folder, reporting when not.
+fn relative_inside(cx: &mut Ctx, path: KeyPath, rel: &str, what: &str) -> bool {
+    if !stays_inside(rel) {
         cx.error(
             path,
             format!("{what} `{rel}` must be a relative path inside the app folder"),
@@ -270,16 +272,22 @@ fn icon_file(cx: &mut Ctx, path: KeyPath, rel: &str) {
     if !existing_file(cx, path.clone(), rel, "icon") {
         return;
     }
-    if let Err(e) = crate::icon::load(&cx.dir.join(rel)) {
-        cx.error(path, format!("icon `{rel}` cannot be decoded: {e}"))
-            .hint("use a PNG or ICO image");
+    match crate::icon::load(&cx.dir.join(rel)) {
+        Ok(_) => {}
+        Err(e @ crate::icon::IconError::TooLarge { .. }) => {
+            cx.error(path, format!("icon `{rel}` {e}"));
+        }
+        Err(e) => {
+            cx.error(path, format!("icon `{rel}` cannot be used: {e}"))
+                .hint("use a PNG or ICO image");
+        }
     }
 }
 
 fn windows(cx: &mut Ctx, m: &Manifest) {
     let app = m.app.clone().unwrap_or_default();
     let frontend = app.frontend.as_deref().unwrap_or("web");
-    let frontend_ok = Path::new(frontend).is_relative() && cx.dir.join(frontend).is_dir();
+    let frontend_ok = stays_inside(frontend) && cx.dir.join(frontend).is_dir();
     let nav = m
         .security
         .as_ref()
@@ -346,9 +354,12 @@ fn windows(cx: &mut Ctx, m: &Manifest) {
                 file.to_owned()
             };
             let rel = format!("{frontend}/{file}");
-            if relative_inside(cx, url_path.clone(), &file, "the window's page")
-                && !cx.dir.join(&rel).is_file()
-            {
+            if !stays_inside(&file) {
+                cx.error(
+                    url_path,
+                    format!("the window's page `{url}` must be a path inside the frontend folder"),
+                );
+            } else if !cx.dir.join(&rel).is_file() {
                 cx.error(
                     url_path,
                     format!("the window's page `{rel}` does not exist"),
@@ -621,7 +632,8 @@ fn endpoints(cx: &mut Ctx, m: &Manifest) {
         for (i, pat) in e.allow_urls.iter().flatten().enumerate() {
             url_pattern(cx, p.key("allow-urls").index(i), pat);
         }
-        for (i, target) in e.invoke.iter().flatten().enumerate() {
+        let invoked = e.invoke.iter().flatten().filter(|_| e.script.is_some());
+        for (i, target) in invoked.enumerate() {
             match m.endpoints.get(target) {
                 Some(t) if t.builtin.is_some() => {}
                 Some(_) => {
@@ -858,6 +870,19 @@ fn menu_item(
                 );
             }
         }
+    }
+    if let Some(name) = &item.predefined
+        && Predefined::from_name(name).is_none()
+    {
+        let names = Predefined::NAMES.iter().map(|(n, _)| *n);
+        cx.error(
+            p.key("predefined"),
+            format!("unknown predefined item `{name}`"),
+        )
+        .hint(match closest(name, names.clone()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("choose among {}", names.collect::<Vec<_>>().join(", ")),
+        });
     }
     if let Some(e) = &item.emit {
         event_name(cx, p.key("emit"), e);

@@ -1,0 +1,151 @@
+//! The `apphost` binary's subcommands, run as a user runs them.
+
+mod common;
+
+use std::fs;
+
+#[test]
+fn help_and_version() {
+    let h = common::run(&["--help"], None);
+    assert_eq!(h.code, 0);
+    for verb in ["run", "dev", "check", "package", "init", "schema"] {
+        assert!(
+            h.stdout.contains(verb),
+            "--help lacks {verb}:\n{}",
+            h.stdout
+        );
+    }
+    let v = common::run(&["--version"], None);
+    assert_eq!(
+        v.stdout.trim(),
+        format!("apphost {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn committed_schema_is_up_to_date() {
+    let r = common::run(&["schema"], None);
+    assert_eq!(r.code, 0);
+    let committed = fs::read_to_string(common::repo().join("schema/app.schema.json")).unwrap();
+    assert!(
+        committed == r.stdout,
+        "schema/app.schema.json is out of date: run `cargo run -- schema > schema/app.schema.json`"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    // Strictness carries over to editors: unknown keys are flagged there too.
+    assert_eq!(schema["additionalProperties"], false);
+    assert!(schema["properties"]["window"].is_object());
+    assert!(schema["$defs"]["WindowSection"]["properties"]["min-width"].is_object());
+}
+
+#[test]
+fn sample_app_checks_clean() {
+    let r = common::run(&["check", "sample-apps/hello"], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.is_empty(),
+        "the sample app has warnings:\n{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .starts_with("ok: sample-apps/hello/app.toml: Hello apphost 0.1.0"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn init_writes_an_app_that_checks_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("Weather Station");
+    let r = common::run(&["init", dir.to_str().unwrap()], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("Weather Station (com.example.weather-station)"),
+        "{}",
+        r.stdout
+    );
+    for f in [
+        "app.toml",
+        "app.schema.json",
+        "web/index.html",
+        "web/style.css",
+        "web/main.js",
+    ] {
+        assert!(dir.join(f).is_file(), "init did not write {f}");
+    }
+    let toml = fs::read_to_string(dir.join("app.toml")).unwrap();
+    assert!(
+        !toml.contains("{{"),
+        "unfilled template placeholder:\n{toml}"
+    );
+    let c = common::run(&["check", dir.to_str().unwrap()], None);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    assert!(
+        c.stderr.is_empty(),
+        "init's app has warnings:\n{}",
+        c.stderr
+    );
+
+    // A second init into the same folder refuses and leaves the files alone.
+    fs::write(dir.join("web/index.html"), "mine").unwrap();
+    let again = common::run(&["init", dir.to_str().unwrap()], None);
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("is not empty"), "{}", again.stderr);
+    assert_eq!(
+        fs::read_to_string(dir.join("web/index.html")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn init_takes_a_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("x");
+    let r = common::run(&["init", dir.to_str().unwrap(), "--name", "Ledger"], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let toml = fs::read_to_string(dir.join("app.toml")).unwrap();
+    assert!(toml.contains("name = \"Ledger\""), "{toml}");
+}
+
+#[test]
+fn check_finds_json5_in_a_folder_and_refuses_two_manifests() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir(tmp.path().join("web")).unwrap();
+    fs::write(tmp.path().join("web/index.html"), "<!doctype html>").unwrap();
+    fs::write(
+        tmp.path().join("app.json5"),
+        "{ app: { id: 'a.b', name: 'J' } }",
+    )
+    .unwrap();
+    let r = common::run(&["check", tmp.path().to_str().unwrap()], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("app.json5: J (a.b)"), "{}", r.stdout);
+
+    fs::write(
+        tmp.path().join("app.toml"),
+        "[app]\nid = 'a.b'\nname = 'T'\n",
+    )
+    .unwrap();
+    let both = common::run(&["check", tmp.path().to_str().unwrap()], None);
+    assert_eq!(both.code, 1);
+    assert!(
+        both.stderr.contains("has both app.toml and app.json5"),
+        "{}",
+        both.stderr
+    );
+}
+
+#[test]
+fn not_yet_available_verbs_say_so() {
+    for args in [
+        &["dev", "sample-apps/hello"][..],
+        &["package", "sample-apps/hello", "-o", "/tmp/x"],
+    ] {
+        let r = common::run(args, None);
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(r.stderr.contains("not yet available"), "{}", r.stderr);
+    }
+}

@@ -1,0 +1,46 @@
+//! Helpers shared by the integration tests: run the built `apphost` binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn apphost() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_apphost"));
+    c.current_dir(repo()).env_remove("APPHOST_LOG");
+    c
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(args: &[&str], cwd: Option<&Path>) -> Run {
+    let mut c = apphost();
+    c.args(args);
+    if let Some(d) = cwd {
+        c.current_dir(d);
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = c.output().expect("run apphost");
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    };
+    assert!(
+        !run.stderr.contains("panicked"),
+        "apphost {args:?} panicked:\n{}",
+        run.stderr
+    );
+    run
+}
