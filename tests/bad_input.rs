@@ -1,6 +1,8 @@
 //! Hostile and broken input to `apphost check`: each gets a clear error, exit 1, never a panic
 //! (`common::run` fails the test on any panic message).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use std::fs;

@@ -3,6 +3,8 @@
 //!
 //! To accept new output after an intended change: `APPHOST_BLESS=1 cargo test --test check_snapshots`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use std::fs;

@@ -1,5 +1,7 @@
 //! The `apphost` binary's subcommands, run as a user runs them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use std::fs;

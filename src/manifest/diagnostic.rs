@@ -98,6 +98,8 @@ impl Diagnostic {
             .map(|p| p.to_string());
         match &self.span {
             Some(span) if span.start <= text.len() => {
+                let start = floor_char_boundary(text, span.start);
+                let span = start..floor_char_boundary(text, span.end.clamp(start, text.len()));
                 let (line_no, col, line) = locate(text, span.start);
                 let gutter = line_no.to_string().len();
                 let pad = " ".repeat(gutter);

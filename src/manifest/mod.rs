@@ -146,7 +146,18 @@ pub fn check(target: &Path) -> Checked {
         Ok(t) => t,
         Err(msg) => return fail(checked, msg),
     };
-    checked.text = text;
+    check_text(&file, text)
+}
+
+/// Checks manifest `text` as if read from `file` (whose folder holds the app's files). The
+/// format follows the file's extension: `.json5`/`.json` is JSON5, anything else TOML.
+pub fn check_text(file: &Path, text: String) -> Checked {
+    let mut checked = Checked {
+        file: file.to_path_buf(),
+        text,
+        diagnostics: Vec::new(),
+        app: None,
+    };
     let format = match file.extension().and_then(|e| e.to_str()) {
         Some("json5") | Some("json") => Format::Json5,
         _ => Format::Toml,
@@ -197,7 +208,7 @@ pub fn check(target: &Path) -> Checked {
         checked.diagnostics.push(d);
     }
     if !checked.has_errors() {
-        match resolve::resolve(&manifest, &dir, &file) {
+        match resolve::resolve(&manifest, &dir, file) {
             Ok(app) => checked.app = Some(app),
             Err(msg) => checked.diagnostics.push(Diagnostic::error(msg)),
         }

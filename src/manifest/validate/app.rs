@@ -1,0 +1,238 @@
+//! `[app]` and `[[window]]`.
+
+use std::collections::HashMap;
+
+use super::super::model::{Manifest, WindowSection};
+use super::super::path::KeyPath;
+use super::super::suggest::closest;
+use super::{
+    Ctx, Diagnostic, Hint, icon_file, io_problem, is_reverse_dns, relative_inside, stays_inside,
+};
+use crate::key_path;
+use crate::pattern::wildcard_match;
+
+pub(super) fn app(cx: &mut Ctx, m: &Manifest) {
+    let Some(app) = &m.app else {
+        cx.out.push(
+            Diagnostic::error("missing required section `[app]`")
+                .at(KeyPath::root())
+                .help("add `[app]` with at least `id = \"com.example.my-app\"` and `name = \"My App\"`"),
+        );
+        return;
+    };
+    let p = key_path!["app"];
+    match &app.id {
+        None => cx.missing(
+            p.clone(),
+            "id",
+            "a reverse-DNS id such as `com.example.notes`",
+        ),
+        Some(id) if !is_reverse_dns(id) => {
+            cx.error(p.key("id"), format!("`{id}` is not a reverse-DNS id"))
+                .hint("use two or more dot-separated names of letters, digits and `-`, e.g. `com.example.notes`");
+        }
+        Some(_) => {}
+    }
+    match &app.name {
+        None => cx.missing(p.clone(), "name", "the app's display name"),
+        Some(n) if n.trim().is_empty() => {
+            cx.error(p.key("name"), "the app's name is empty");
+        }
+        Some(_) => {}
+    }
+    if let Some(v) = &app.version
+        && let Err(e) = semver::Version::parse(v)
+    {
+        cx.error(
+            p.key("version"),
+            format!("`{v}` is not a semantic version: {e}"),
+        )
+        .hint("write it as MAJOR.MINOR.PATCH, e.g. `1.0.0`");
+    }
+    let frontend = app.frontend.as_deref().unwrap_or("web");
+    if relative_inside(cx, p.key("frontend"), frontend, "the frontend folder") {
+        let full = cx.dir.join(frontend);
+        match std::fs::metadata(&full) {
+            Ok(md) if md.is_dir() => {}
+            Ok(_) => {
+                cx.error(
+                    p.key("frontend"),
+                    format!("the frontend `{frontend}` is not a folder"),
+                );
+            }
+            Err(e) => {
+                let path = if app.frontend.is_some() {
+                    p.key("frontend")
+                } else {
+                    p.clone()
+                };
+                cx.error(
+                    path,
+                    format!("the frontend folder `{frontend}` {}", io_problem(&e)),
+                )
+                .hint("create it, or point `frontend` at the folder that holds index.html");
+            }
+        }
+    }
+    if let Some(icon) = &app.icon {
+        icon_file(cx, p.key("icon"), icon);
+    }
+}
+
+pub(super) fn windows(cx: &mut Ctx, m: &Manifest) {
+    let app = m.app.clone().unwrap_or_default();
+    let frontend = app.frontend.as_deref().unwrap_or("web");
+    let frontend_ok = stays_inside(frontend) && cx.dir.join(frontend).is_dir();
+    let nav = m
+        .security
+        .as_ref()
+        .map(|s| s.allow_navigation.as_slice())
+        .unwrap_or_default();
+    let mut labels: HashMap<&str, usize> = HashMap::new();
+
+    if m.window.is_empty() && frontend_ok && !cx.dir.join(frontend).join("index.html").is_file() {
+        cx.error(
+            key_path!["app"],
+            format!("no `[[window]]` is declared, and the default page `{frontend}/index.html` does not exist"),
+        )
+        .hint("add index.html, or declare a `[[window]]` with the `url` of the first page");
+    }
+
+    for (i, w) in m.window.iter().enumerate() {
+        let p = key_path!["window", i];
+        match &w.label {
+            None if i > 0 => cx.missing(
+                p.clone(),
+                "label",
+                "a unique window name, e.g. `\"settings\"`",
+            ),
+            None => {}
+            Some(l) => {
+                if l.is_empty()
+                    || !l
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    cx.error(
+                        p.key("label"),
+                        format!("window label `{l}` may use only letters, digits, `-` and `_`"),
+                    );
+                }
+                if let Some(first) = labels.insert(l.as_str(), i) {
+                    cx.error(
+                        p.key("label"),
+                        format!("window label `{l}` is already used by window[{first}]"),
+                    );
+                }
+            }
+        }
+        if w.label.is_none() && i == 0 {
+            labels.insert("main", 0);
+        }
+
+        let url = w.url.as_deref().unwrap_or("index.html");
+        let url_path = p.key(if w.url.is_some() { "url" } else { "label" });
+        if url.contains("://") {
+            if !nav.iter().any(|pat| wildcard_match(pat, url)) {
+                cx.error(p.key("url"), format!("`{url}` is outside the app, and `security.allow-navigation` does not allow it"))
+                    .hint("add a matching pattern to `[security] allow-navigation`, or use a page inside the frontend folder");
+            }
+        } else if frontend_ok {
+            let file = url
+                .split(['?', '#'])
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches('/');
+            let file = if file.is_empty() || file.ends_with('/') {
+                format!("{file}index.html")
+            } else {
+                file.to_owned()
+            };
+            let rel = format!("{frontend}/{file}");
+            if !stays_inside(&file) {
+                cx.error(
+                    url_path,
+                    format!("the window's page `{url}` must be a path inside the frontend folder"),
+                );
+            } else if !cx.dir.join(&rel).is_file() {
+                cx.error(
+                    url_path,
+                    format!("the window's page `{rel}` does not exist"),
+                );
+            }
+        }
+
+        sizes(cx, &p, w);
+        if w.x.is_some() != w.y.is_some() {
+            let (has, lacks) = if w.x.is_some() {
+                ("x", "y")
+            } else {
+                ("y", "x")
+            };
+            cx.error(p.key(has), format!("`{has}` needs `{lacks}` as well"));
+        }
+        if w.center == Some(true) && w.x.is_some() {
+            cx.warn(p.key("center"), "`center = true` overrides `x` and `y`");
+        }
+        if w.fullscreen == Some(true) && w.maximized == Some(true) {
+            cx.warn(
+                p.key("maximized"),
+                "`maximized` has no effect on a fullscreen window",
+            );
+        }
+        if let Some(grants) = &w.endpoints {
+            for (j, g) in grants.iter().enumerate() {
+                if !m.endpoints.keys().any(|name| wildcard_match(g, name)) {
+                    cx.warn(
+                        p.key("endpoints").index(j),
+                        format!("`{g}` matches no declared endpoint"),
+                    )
+                    .suggest(closest(g, m.endpoints.keys().map(String::as_str)));
+                }
+            }
+        }
+    }
+}
+
+fn sizes(cx: &mut Ctx, p: &KeyPath, w: &WindowSection) {
+    for (key, v) in [
+        ("width", w.width),
+        ("height", w.height),
+        ("min-width", w.min_width),
+        ("min-height", w.min_height),
+        ("max-width", w.max_width),
+        ("max-height", w.max_height),
+    ] {
+        if v == Some(0) {
+            cx.error(p.key(key), format!("`{key}` must be at least 1"));
+        }
+    }
+    for (dim, size, min, max) in [
+        ("width", w.width, w.min_width, w.max_width),
+        ("height", w.height, w.min_height, w.max_height),
+    ] {
+        if let (Some(lo), Some(hi)) = (min, max)
+            && lo > hi
+        {
+            cx.error(
+                p.key(&format!("min-{dim}")),
+                format!("`min-{dim}` ({lo}) is larger than `max-{dim}` ({hi})"),
+            );
+            continue;
+        }
+        if let Some(s) = size {
+            if let Some(lo) = min.filter(|lo| s < *lo) {
+                cx.error(
+                    p.key(dim),
+                    format!("`{dim}` ({s}) is below `min-{dim}` ({lo})"),
+                );
+            }
+            if let Some(hi) = max.filter(|hi| s > *hi) {
+                cx.error(
+                    p.key(dim),
+                    format!("`{dim}` ({s}) is above `max-{dim}` ({hi})"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Rules beyond types: required keys, forms, uniqueness, files that must exist, and the syntax
+//! of accelerators, CSP directives, scopes and URL patterns. Each rule reports at a key path;
+//! `check` turns paths into file:line:col. All problems are reported, not just the first.
+//!
+//! One file per manifest area; this one holds what they share.
+
+mod app;
+mod endpoints;
+mod menus;
+mod security;
+
+use std::path::{Component, Path};
+
+use super::diagnostic::Diagnostic;
+use super::model::Manifest;
+use super::path::KeyPath;
+use crate::key_path;
+
+pub use security::{CSP_DIRECTIVES, NONCE_DIRECTIVES};
+
+pub(super) struct Ctx<'a> {
+    pub(super) dir: &'a Path,
+    pub(super) out: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    pub(super) fn error(&mut self, path: KeyPath, msg: impl Into<String>) -> &mut Diagnostic {
+        self.push(Diagnostic::error(msg).at(path))
+    }
+
+    pub(super) fn warn(&mut self, path: KeyPath, msg: impl Into<String>) -> &mut Diagnostic {
+        self.push(Diagnostic::warning(msg).at(path))
+    }
+
+    pub(super) fn push(&mut self, d: Diagnostic) -> &mut Diagnostic {
+        self.out.push(d);
+        let last = self.out.len() - 1;
+        &mut self.out[last]
+    }
+
+    /// `key` is missing from the table at `table`; the message points at the table.
+    pub(super) fn missing(&mut self, table: KeyPath, key: &str, what: &str) {
+        self.out.push(
+            Diagnostic::error(format!("missing required key `{key}` ({what})"))
+                .at_key(table.key(key)),
+        );
+    }
+}
+
+/// In-place counterparts of `Diagnostic::help`/`did_you_mean`, for diagnostics already pushed.
+pub(super) trait Hint {
+    fn hint(&mut self, h: impl Into<String>);
+    fn suggest(&mut self, s: Option<&str>);
+}
+
+impl Hint for &mut Diagnostic {
+    fn hint(&mut self, h: impl Into<String>) {
+        self.help = Some(h.into());
+    }
+    fn suggest(&mut self, s: Option<&str>) {
+        if let Some(s) = s {
+            self.help = Some(format!("did you mean `{s}`?"));
+        }
+    }
+}
+
+/// Checks `m`, whose relative paths are relative to `dir`.
+pub fn validate(m: &Manifest, dir: &Path) -> Vec<Diagnostic> {
+    let mut cx = Ctx {
+        dir,
+        out: Vec::new(),
+    };
+    app::app(&mut cx, m);
+    app::windows(&mut cx, m);
+    if let Some(sec) = &m.security {
+        security::security(&mut cx, sec);
+    }
+    endpoints::endpoints(&mut cx, m);
+    menus::menus(&mut cx, m);
+    if let Some(dev) = &m.dev
+        && let Some(url) = &dev.url
+    {
+        let ok = url::Url::parse(url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+        if !ok {
+            cx.error(
+                key_path!["dev", "url"],
+                format!("dev URL `{url}` must be an http:// or https:// URL"),
+            )
+            .hint("e.g. `http://localhost:5173`");
+        }
+    }
+    cx.out
+}
+
+pub(super) fn is_reverse_dns(id: &str) -> bool {
+    let parts: Vec<&str> = id.split('.').collect();
+    parts.len() >= 2
+        && parts.iter().all(|s| {
+            s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// Is `rel` a relative path that cannot leave the folder it is relative to?
+pub(super) fn stays_inside(rel: &str) -> bool {
+    let p = Path::new(rel);
+    !rel.is_empty()
+        && !p.is_absolute()
+        && !rel.contains('\\')
+        && !p
+            .components()
+            .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)))
+}
+
+/// Like [`stays_inside`] for a path relative to the app folder, reporting when not.
+pub(super) fn relative_inside(cx: &mut Ctx, path: KeyPath, rel: &str, what: &str) -> bool {
+    if !stays_inside(rel) {
+        cx.error(
+            path,
+            format!("{what} `{rel}` must be a relative path inside the app folder"),
+        )
+        .hint("apps are moved and packaged whole: keep every file they use inside the app folder");
+        return false;
+    }
+    true
+}
+
+pub(super) fn io_problem(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "does not exist".to_owned(),
+        _ if e.raw_os_error() == Some(40) => "is a symlink loop".to_owned(),
+        _ => format!("cannot be read: {e}"),
+    }
+}
+
+pub(super) fn existing_file(cx: &mut Ctx, path: KeyPath, rel: &str, what: &str) -> bool {
+    if !relative_inside(cx, path.clone(), rel, what) {
+        return false;
+    }
+    match std::fs::metadata(cx.dir.join(rel)) {
+        Ok(md) if md.is_file() => true,
+        Ok(_) => {
+            cx.error(path, format!("{what} `{rel}` is not a file"));
+            false
+        }
+        Err(e) => {
+            cx.error(path, format!("{what} `{rel}` {}", io_problem(&e)));
+            false
+        }
+    }
+}
+
+pub(super) fn icon_file(cx: &mut Ctx, path: KeyPath, rel: &str) {
+    if !existing_file(cx, path.clone(), rel, "icon") {
+        return;
+    }
+    match crate::icon::load(&cx.dir.join(rel)) {
+        Ok(_) => {}
+        Err(e @ crate::icon::IconError::TooLarge { .. }) => {
+            cx.error(path, format!("icon `{rel}` {e}"));
+        }
+        Err(e) => {
+            cx.error(path, format!("icon `{rel}` cannot be used: {e}"))
+                .hint("use a PNG or ICO image");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reverse_dns_ids() {
+        for ok in ["com.example.notes", "dev.apphost.hello", "a.b", "io.x-y.z9"] {
+            assert!(is_reverse_dns(ok), "{ok}");
+        }
+        for bad in [
+            "notes",
+            "",
+            "com..x",
+            ".com.x",
+            "com.9x",
+            "com.ex ample",
+            "com.é.x",
+        ] {
+            assert!(!is_reverse_dns(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn paths_that_stay_inside() {
+        for ok in ["web", "web/index.html", "a/./b", "icons/app.png"] {
+            assert!(stays_inside(ok), "{ok}");
+        }
+        for bad in ["", "/etc", "../web", "web/../../x", "web\\..\\x", "a/.."] {
+            assert!(!stays_inside(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn validation_reports_every_problem_with_a_path() {
+        let m = Manifest {
+            app: Some(crate::manifest::model::AppSection {
+                id: Some("x".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let ds = validate(&m, Path::new("/nonexistent"));
+        let paths: Vec<String> = ds
+            .iter()
+            .filter_map(|d| d.path.as_ref().map(|p| p.to_string()))
+            .collect();
+        assert!(paths.contains(&"app.id".to_owned()), "{paths:?}");
+        assert!(paths.contains(&"app.name".to_owned()), "{paths:?}");
+        assert!(
+            paths.contains(&"app".to_owned()),
+            "frontend missing: {paths:?}"
+        );
+    }
+}

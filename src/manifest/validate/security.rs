@@ -1,0 +1,154 @@
+//! `[security]`: the CSP, its nonces, and URL patterns.
+
+use super::super::model::{Csp, SecuritySection};
+use super::super::path::KeyPath;
+use super::super::suggest::closest;
+use super::{Ctx, Diagnostic, Hint};
+use crate::key_path;
+
+/// CSP Level 3 directive names.
+pub const CSP_DIRECTIVES: &[&str] = &[
+    "default-src",
+    "script-src",
+    "script-src-elem",
+    "script-src-attr",
+    "style-src",
+    "style-src-elem",
+    "style-src-attr",
+    "img-src",
+    "font-src",
+    "connect-src",
+    "media-src",
+    "object-src",
+    "frame-src",
+    "child-src",
+    "worker-src",
+    "manifest-src",
+    "fenced-frame-src",
+    "base-uri",
+    "form-action",
+    "frame-ancestors",
+    "sandbox",
+    "upgrade-insecure-requests",
+    "block-all-mixed-content",
+    "report-uri",
+    "report-to",
+    "require-trusted-types-for",
+    "trusted-types",
+    "webrtc",
+];
+
+/// Directives whose tags the host can stamp with a nonce.
+pub const NONCE_DIRECTIVES: &[&str] = &[
+    "script-src",
+    "script-src-elem",
+    "style-src",
+    "style-src-elem",
+];
+
+/// CSP keywords that only mean something in single quotes.
+const CSP_KEYWORDS: &[&str] = &[
+    "self",
+    "none",
+    "unsafe-inline",
+    "unsafe-eval",
+    "unsafe-hashes",
+    "strict-dynamic",
+    "report-sample",
+    "wasm-unsafe-eval",
+];
+
+pub(super) fn security(cx: &mut Ctx, s: &SecuritySection) {
+    let p = key_path!["security"];
+    let directives: Vec<(String, Vec<String>, KeyPath)> = match &s.csp {
+        None => Vec::new(),
+        Some(Csp::Policy(text)) => {
+            let mut v = Vec::new();
+            for part in text.split(';').map(str::trim).filter(|d| !d.is_empty()) {
+                let mut words = part.split_whitespace();
+                let name = words.next().unwrap_or_default().to_ascii_lowercase();
+                v.push((name, words.map(str::to_owned).collect(), p.key("csp")));
+            }
+            if v.is_empty() {
+                cx.error(p.key("csp"), "the CSP is empty")
+                    .hint("leave `csp` out for the strict default, `default-src 'self'`");
+            }
+            v
+        }
+        Some(Csp::Directives(map)) => map
+            .iter()
+            .map(|(k, srcs)| (k.clone(), srcs.as_slice().to_vec(), p.key("csp").key(k)))
+            .collect(),
+    };
+    for (name, sources, path) in &directives {
+        if !CSP_DIRECTIVES.contains(&name.as_str()) {
+            let d = Diagnostic::error(format!("unknown CSP directive `{name}`"))
+                .did_you_mean(closest(name, CSP_DIRECTIVES.iter().copied()));
+            cx.out.push(match &s.csp {
+                Some(Csp::Directives(_)) => d.at_key(path.clone()),
+                _ => d.at(path.clone()),
+            });
+        }
+        for src in sources {
+            if CSP_KEYWORDS.contains(&src.as_str()) {
+                cx.warn(
+                    path.clone(),
+                    format!("`{src}` without quotes is a host name, not the CSP keyword"),
+                )
+                .hint(format!("write `'{src}'`"));
+            }
+        }
+    }
+
+    let nonce: Vec<&str> = match &s.csp_nonce {
+        Some(list) => {
+            for (i, d) in list.iter().enumerate() {
+                if !NONCE_DIRECTIVES.contains(&d.as_str()) {
+                    cx.error(
+                        p.key("csp-nonce").index(i),
+                        format!("`{d}` cannot carry a nonce"),
+                    )
+                    .hint(format!("choose among {}", NONCE_DIRECTIVES.join(", ")));
+                }
+            }
+            list.iter().map(String::as_str).collect()
+        }
+        None => vec!["script-src", "style-src"],
+    };
+    for (name, sources, path) in &directives {
+        if nonce.contains(&name.as_str()) && sources.iter().any(|s| s == "'unsafe-inline'") {
+            cx.warn(
+                path.clone(),
+                format!("browsers ignore 'unsafe-inline' in `{name}` once it carries a nonce"),
+            )
+            .hint(format!(
+                "to allow inline code, remove `{name}` from `security.csp-nonce`"
+            ));
+        }
+    }
+
+    for (key, list) in [
+        ("allow-navigation", &s.allow_navigation),
+        ("open-external", &s.open_external),
+    ] {
+        for (i, pat) in list.iter().enumerate() {
+            url_pattern(cx, p.key(key).index(i), pat);
+        }
+    }
+}
+
+pub(super) fn url_pattern(cx: &mut Ctx, path: KeyPath, pat: &str) {
+    let scheme = pat.split_once(':').map(|(s, _)| s);
+    let scheme_ok = scheme.is_some_and(|s| {
+        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if !scheme_ok {
+        cx.error(
+            path,
+            format!("URL pattern `{pat}` must start with a scheme"),
+        )
+        .hint("e.g. `https://*.example.com/*` or `mailto:*`");
+    }
+}
