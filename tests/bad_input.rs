@@ -150,6 +150,19 @@ fn deeply_nested_input() {
 }
 
 #[test]
+fn devices_and_pipes_are_not_read() {
+    assert_error(&check(Path::new("/dev/zero")), "is not a regular file");
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("app.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    assert_error(&check(tmp.path()), "is not a regular file");
+}
+
+#[test]
 fn unreadable_manifest() {
     let tmp = app_dir();
     let path = tmp.path().join("app.toml");

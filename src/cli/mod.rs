@@ -68,7 +68,10 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 Command::Dev { .. } => "dev",
                 _ => "package",
             };
-            eprintln!("apphost {verb}: not yet available in this build");
+            eprintln!(
+                "apphost {verb}: not yet available in this build; \
+                 `apphost check DIR` checks an app's manifest meanwhile"
+            );
             Ok(ExitCode::from(2))
         }
     }

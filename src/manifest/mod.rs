@@ -14,6 +14,7 @@ mod resolve;
 pub mod suggest;
 pub mod validate;
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Severity};
@@ -216,19 +217,15 @@ pub fn check_text(file: &Path, text: String) -> Checked {
     checked
 }
 
-/// Gives a diagnostic the span of its key path, or of the nearest ancestor the text has.
+/// Gives a diagnostic the span of its key path, or of the nearest ancestor the text has
+/// (a missing key points at the table that lacks it).
 fn place(d: &mut Diagnostic, root: &node::Node) {
     if d.span.is_some() {
         return;
     }
-    let Some(path) = d.path.clone() else { return };
-    let mut segs = path.segs().to_vec();
+    let mut path = d.path.clone();
     let mut exact = true;
-    loop {
-        let p = segs.iter().fold(KeyPath::root(), |p, s| match s {
-            path::Seg::Key(k) => p.key(k),
-            path::Seg::Index(i) => p.index(*i),
-        });
+    while let Some(p) = path {
         if let Some((node, key_span)) = root.lookup(&p) {
             d.span = match key_span {
                 Some(k) if d.on_key || !exact => Some(k.clone()),
@@ -238,9 +235,7 @@ fn place(d: &mut Diagnostic, root: &node::Node) {
             return;
         }
         exact = false;
-        if segs.pop().is_none() {
-            return;
-        }
+        path = p.parent();
     }
 }
 
@@ -250,6 +245,9 @@ fn read_text(file: &Path) -> Result<String, String> {
     if md.is_dir() {
         return Err(format!("`{name}` is a folder, not a manifest file"));
     }
+    if !md.is_file() {
+        return Err(format!("`{name}` is not a regular file"));
+    }
     if md.len() > MAX_MANIFEST_BYTES {
         return Err(format!(
             "`{name}` is {} bytes; a manifest may be at most {} bytes",
@@ -257,7 +255,10 @@ fn read_text(file: &Path) -> Result<String, String> {
             MAX_MANIFEST_BYTES
         ));
     }
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read `{name}`: {e}"))?;
     if bytes.len() as u64 > MAX_MANIFEST_BYTES {
         return Err(format!(
             "`{name}` grew past {MAX_MANIFEST_BYTES} bytes while being read"

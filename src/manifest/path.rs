@@ -24,6 +24,12 @@ impl KeyPath {
         &self.0
     }
 
+    /// The enclosing path; `None` for the root.
+    pub fn parent(&self) -> Option<KeyPath> {
+        let mut p = self.clone();
+        p.0.pop().map(|_| p)
+    }
+
     pub fn starts_with(&self, prefix: &KeyPath) -> bool {
         self.0.starts_with(&prefix.0)
     }

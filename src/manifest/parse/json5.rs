@@ -135,7 +135,7 @@ impl Json5<'_> {
             };
             let key_span = key_start..self.pos;
             if let Some(first) = entries.iter().find(|e| e.key == key) {
-                let line = self.text[..first.key_span.start].lines().count().max(1);
+                let line = self.text[..first.key_span.start].matches('\n').count() + 1;
                 return Err(err(
                     format!("duplicate key `{key}` (first defined on line {line})"),
                     key_span,
@@ -309,6 +309,11 @@ mod tests {
                 8,
             ),
             ("{ a: 1.2.3 }", "invalid number `1.2.3`", 5),
+            (
+                "{\n a: 1,\n a: 2 }",
+                "duplicate key `a` (first defined on line 2)",
+                10,
+            ),
             ("/* x", "unterminated /* comment", 0),
         ] {
             let e = &json5(src).unwrap_err()[0];
