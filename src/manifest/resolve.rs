@@ -99,8 +99,10 @@ pub struct Endpoint {
     pub scope: Vec<String>,
     pub allow_urls: Vec<String>,
     pub invoke: Vec<String>,
+    /// `timeout-ms` as written on the endpoint: what bounds a builtin call. Scripts use
+    /// `limits.timeout`, which already includes it.
     pub timeout: Option<Duration>,
-    /// For scripts: `[scripts]` overridden by the endpoint's `limits`.
+    /// For scripts: `[scripts]` overridden by the endpoint's `limits` and `timeout-ms`.
     pub limits: Limits,
 }
 
