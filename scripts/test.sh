@@ -6,4 +6,10 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
-cargo test --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --locked 2>&1 | tee "$log"
+# One closing line with the totals over every test binary.
+awk '/^test result:/ { for (i = 2; i <= NF; i++) {
+       if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1); if ($i ~ /^ignored/) s += $(i-1) } }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
