@@ -68,15 +68,27 @@ impl Diagnostic {
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.hint(help);
+        self
+    }
+
+    pub fn did_you_mean(mut self, suggestion: Option<&str>) -> Self {
+        self.suggest(suggestion);
+        self
+    }
+
+    /// Sets the help line of a diagnostic already built.
+    pub fn hint(&mut self, help: impl Into<String>) -> &mut Self {
         self.help = Some(help.into());
         self
     }
 
-    pub fn did_you_mean(self, suggestion: Option<&str>) -> Self {
-        match suggestion {
-            Some(s) => self.help(format!("did you mean `{s}`?")),
-            None => self,
+    /// "did you mean …?" when there is a suggestion; otherwise leaves the help line alone.
+    pub fn suggest(&mut self, suggestion: Option<&str>) -> &mut Self {
+        if let Some(s) = suggestion {
+            self.help = Some(format!("did you mean `{s}`?"));
         }
+        self
     }
 
     pub fn is_error(&self) -> bool {

@@ -71,6 +71,22 @@ pub struct Checked {
 }
 
 impl Checked {
+    fn new(file: &Path, text: String) -> Self {
+        Checked {
+            file: file.to_path_buf(),
+            text,
+            diagnostics: Vec::new(),
+            app: None,
+        }
+    }
+
+    /// The manifest could not be read at all.
+    fn unreadable(file: &Path, message: String) -> Self {
+        let mut c = Checked::new(file, String::new());
+        c.diagnostics.push(Diagnostic::error(message));
+        c
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -128,37 +144,20 @@ pub fn locate(target: &Path) -> Result<PathBuf, String> {
 
 /// Reads and checks the manifest at `target` (a manifest file or an app folder).
 pub fn check(target: &Path) -> Checked {
-    let mut checked = Checked {
-        file: target.to_path_buf(),
-        text: String::new(),
-        diagnostics: Vec::new(),
-        app: None,
-    };
-    let fail = |mut c: Checked, msg: String| {
-        c.diagnostics.push(Diagnostic::error(msg));
-        c
-    };
     let file = match locate(target) {
         Ok(f) => f,
-        Err(msg) => return fail(checked, msg),
+        Err(msg) => return Checked::unreadable(target, msg),
     };
-    checked.file = file.clone();
-    let text = match read_text(&file) {
-        Ok(t) => t,
-        Err(msg) => return fail(checked, msg),
-    };
-    check_text(&file, text)
+    match read_text(&file) {
+        Ok(text) => check_text(&file, text),
+        Err(msg) => Checked::unreadable(&file, msg),
+    }
 }
 
 /// Checks manifest `text` as if read from `file` (whose folder holds the app's files). The
 /// format follows the file's extension: `.json5`/`.json` is JSON5, anything else TOML.
 pub fn check_text(file: &Path, text: String) -> Checked {
-    let mut checked = Checked {
-        file: file.to_path_buf(),
-        text,
-        diagnostics: Vec::new(),
-        app: None,
-    };
+    let mut checked = Checked::new(file, text);
     let format = match file.extension().and_then(|e| e.to_str()) {
         Some("json5") | Some("json") => Format::Json5,
         _ => Format::Toml,

@@ -57,6 +57,23 @@ pub struct AppSection {
     pub quit_on_last_window_closed: Option<bool>,
 }
 
+/// The frontend folder when `[app] frontend` is not set.
+pub const DEFAULT_FRONTEND: &str = "web";
+/// A window's first page when its `url` is not set.
+pub const DEFAULT_PAGE: &str = "index.html";
+
+impl AppSection {
+    pub fn frontend_or_default(&self) -> &str {
+        self.frontend.as_deref().unwrap_or(DEFAULT_FRONTEND)
+    }
+}
+
+impl WindowSection {
+    pub fn url_or_default(&self) -> &str {
+        self.url.as_deref().unwrap_or(DEFAULT_PAGE)
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct WindowSection {
@@ -135,6 +152,31 @@ pub enum Csp {
 pub enum Sources {
     One(String),
     Many(Vec<String>),
+}
+
+/// Directives that get a nonce when `csp-nonce` is not set.
+pub const DEFAULT_CSP_NONCE: &[&str] = &["script-src", "style-src"];
+
+impl Csp {
+    /// The directives in order, each with its sources. A policy string is split at `;`, its
+    /// directive names lowercased (CSP names are case-insensitive); table keys are kept as
+    /// written, so that validation can point at a misspelt one.
+    pub fn directives(&self) -> Vec<(String, Vec<String>)> {
+        match self {
+            Csp::Policy(text) => text
+                .split(';')
+                .filter_map(|d| {
+                    let mut words = d.split_whitespace();
+                    let name = words.next()?.to_ascii_lowercase();
+                    Some((name, words.map(str::to_owned).collect()))
+                })
+                .collect(),
+            Csp::Directives(map) => map
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_slice().to_vec()))
+                .collect(),
+        }
+    }
 }
 
 impl Sources {
@@ -220,6 +262,15 @@ pub struct EndpointSection {
     pub timeout_ms: Option<u64>,
     /// Script limits for this endpoint, overriding `[scripts]`.
     pub limits: Option<ScriptLimits>,
+}
+
+impl EndpointSection {
+    /// The script function endpoint `name` calls: `fn`, or the name's last segment.
+    pub fn function_or_default<'a>(&'a self, name: &'a str) -> &'a str {
+        self.function
+            .as_deref()
+            .unwrap_or_else(|| name.rsplit('.').next().unwrap_or(name))
+    }
 }
 
 /// Limits of the script sandbox. Unset values take safe defaults.

@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::model::{self, Csp, Manifest, MenuItem, Predefined};
+use super::model::{self, Manifest, MenuItem, Predefined};
 
-pub const DEFAULT_CSP: &str = "default-src 'self'";
 pub const DEFAULT_WIDTH: u32 = 800;
 pub const DEFAULT_HEIGHT: u32 = 600;
 
@@ -245,7 +244,7 @@ pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, 
     let dir = canonical(dir)?;
     let a = m.app.clone().unwrap_or_default();
     let name = a.name.clone().unwrap_or_default();
-    let frontend = canonical(&dir.join(a.frontend.as_deref().unwrap_or("web")))?;
+    let frontend = canonical(&dir.join(a.frontend_or_default()))?;
     if !frontend.starts_with(&dir) {
         return Err(format!(
             "the frontend folder resolves to `{}`, outside the app folder",
@@ -261,25 +260,16 @@ pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, 
     let sec = m.security.clone().unwrap_or_default();
     let csp = match &sec.csp {
         None => vec![("default-src".to_owned(), vec!["'self'".to_owned()])],
-        Some(Csp::Policy(p)) => p
-            .split(';')
-            .filter_map(|d| {
-                let mut w = d.split_whitespace();
-                let name = w.next()?.to_ascii_lowercase();
-                Some((name, w.map(str::to_owned).collect()))
-            })
-            .collect(),
-        Some(Csp::Directives(map)) => map
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.as_slice().to_vec()))
-            .collect(),
+        Some(csp) => csp.directives(),
     };
     let security = Security {
         csp,
-        csp_nonce: sec
-            .csp_nonce
-            .clone()
-            .unwrap_or_else(|| vec!["script-src".into(), "style-src".into()]),
+        csp_nonce: sec.csp_nonce.clone().unwrap_or_else(|| {
+            model::DEFAULT_CSP_NONCE
+                .iter()
+                .map(|d| d.to_string())
+                .collect()
+        }),
         allow_navigation: sec.allow_navigation.clone(),
         open_external: sec.open_external.clone(),
     };
@@ -291,10 +281,7 @@ pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, 
             (Some(b), _) => Handler::Builtin(b.clone()),
             (None, Some(s)) => Handler::Script {
                 path: canonical(&dir.join(s))?,
-                function: e
-                    .function
-                    .clone()
-                    .unwrap_or_else(|| name.rsplit('.').next().unwrap_or(name).to_owned()),
+                function: e.function_or_default(name).to_owned(),
             },
             (None, None) => return Err(format!("endpoint `{name}` has no handler")),
         };
@@ -362,7 +349,7 @@ pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, 
 fn window(w: &model::WindowSection, app_name: &str) -> Window {
     Window {
         label: w.label.clone().unwrap_or_else(|| "main".to_owned()),
-        url: w.url.clone().unwrap_or_else(|| "index.html".to_owned()),
+        url: w.url_or_default().to_owned(),
         title: w.title.clone().unwrap_or_else(|| app_name.to_owned()),
         width: w.width.unwrap_or(DEFAULT_WIDTH),
         height: w.height.unwrap_or(DEFAULT_HEIGHT),

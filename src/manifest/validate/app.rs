@@ -2,23 +2,26 @@
 
 use std::collections::HashMap;
 
-use super::super::model::{Manifest, WindowSection};
+use super::super::model::{AppSection, DEFAULT_FRONTEND, Manifest, WindowSection};
 use super::super::path::KeyPath;
 use super::super::suggest::closest;
 use super::{
-    Ctx, Diagnostic, Hint, icon_file, io_problem, is_reverse_dns, relative_inside, stays_inside,
+    Ctx, Diagnostic, icon_file, io_problem, is_reverse_dns, relative_inside, stays_inside,
 };
 use crate::key_path;
 use crate::pattern::wildcard_match;
 
-pub(super) fn app(cx: &mut Ctx, m: &Manifest) {
+/// Checks `[app]`. Returns whether the frontend folder is usable, so that `windows` can look
+/// for pages inside it.
+pub(super) fn app(cx: &mut Ctx, m: &Manifest) -> bool {
     let Some(app) = &m.app else {
         cx.out.push(
             Diagnostic::error("missing required section `[app]`")
                 .at(KeyPath::root())
                 .help("add `[app]` with at least `id = \"com.example.my-app\"` and `name = \"My App\"`"),
         );
-        return;
+        // Nothing more to report about [app]; pages are still looked for in the default folder.
+        return cx.dir.join(DEFAULT_FRONTEND).is_dir();
     };
     let p = key_path!["app"];
     match &app.id {
@@ -49,11 +52,12 @@ pub(super) fn app(cx: &mut Ctx, m: &Manifest) {
         )
         .hint("write it as MAJOR.MINOR.PATCH, e.g. `1.0.0`");
     }
-    let frontend = app.frontend.as_deref().unwrap_or("web");
+    let frontend = app.frontend_or_default();
+    let mut frontend_ok = false;
     if relative_inside(cx, p.key("frontend"), frontend, "the frontend folder") {
         let full = cx.dir.join(frontend);
         match std::fs::metadata(&full) {
-            Ok(md) if md.is_dir() => {}
+            Ok(md) if md.is_dir() => frontend_ok = true,
             Ok(_) => {
                 cx.error(
                     p.key("frontend"),
@@ -77,12 +81,14 @@ pub(super) fn app(cx: &mut Ctx, m: &Manifest) {
     if let Some(icon) = &app.icon {
         icon_file(cx, p.key("icon"), icon);
     }
+    frontend_ok
 }
 
-pub(super) fn windows(cx: &mut Ctx, m: &Manifest) {
-    let app = m.app.clone().unwrap_or_default();
-    let frontend = app.frontend.as_deref().unwrap_or("web");
-    let frontend_ok = stays_inside(frontend) && cx.dir.join(frontend).is_dir();
+pub(super) fn windows(cx: &mut Ctx, m: &Manifest, frontend_ok: bool) {
+    let frontend = m
+        .app
+        .as_ref()
+        .map_or(DEFAULT_FRONTEND, AppSection::frontend_or_default);
     let nav = m
         .security
         .as_ref()
@@ -130,7 +136,7 @@ pub(super) fn windows(cx: &mut Ctx, m: &Manifest) {
             labels.insert("main", 0);
         }
 
-        let url = w.url.as_deref().unwrap_or("index.html");
+        let url = w.url_or_default();
         let url_path = p.key(if w.url.is_some() { "url" } else { "label" });
         if url.contains("://") {
             if !nav.iter().any(|pat| wildcard_match(pat, url)) {

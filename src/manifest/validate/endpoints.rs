@@ -7,7 +7,7 @@ use super::super::path::KeyPath;
 use super::super::suggest::closest;
 use super::super::{SCOPE_VARS, is_endpoint_name};
 use super::security::url_pattern;
-use super::{Ctx, Diagnostic, Hint, existing_file};
+use super::{Ctx, Diagnostic, existing_file};
 use crate::builtins;
 use crate::key_path;
 
@@ -48,11 +48,8 @@ pub(super) fn endpoints(cx: &mut Ctx, m: &Manifest) {
                     format!("script `{script}` does not end in `.rhai`"),
                 );
             }
-            let f = e
-                .function
-                .clone()
-                .unwrap_or_else(|| name.rsplit('.').next().unwrap_or(name).to_owned());
-            if !is_identifier(&f) {
+            let f = e.function_or_default(name);
+            if !is_identifier(f) {
                 let at = if e.function.is_some() {
                     p.key("fn")
                 } else {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use super::super::model::{Manifest, MenuItem, Predefined};
 use super::super::path::KeyPath;
 use super::super::suggest::closest;
-use super::{Ctx, Hint, icon_file};
+use super::{Ctx, icon_file};
 use crate::key_path;
 
 fn event_name(cx: &mut Ctx, p: KeyPath, name: &str) {

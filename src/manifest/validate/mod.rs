@@ -47,31 +47,14 @@ impl Ctx<'_> {
     }
 }
 
-/// In-place counterparts of `Diagnostic::help`/`did_you_mean`, for diagnostics already pushed.
-pub(super) trait Hint {
-    fn hint(&mut self, h: impl Into<String>);
-    fn suggest(&mut self, s: Option<&str>);
-}
-
-impl Hint for &mut Diagnostic {
-    fn hint(&mut self, h: impl Into<String>) {
-        self.help = Some(h.into());
-    }
-    fn suggest(&mut self, s: Option<&str>) {
-        if let Some(s) = s {
-            self.help = Some(format!("did you mean `{s}`?"));
-        }
-    }
-}
-
 /// Checks `m`, whose relative paths are relative to `dir`.
 pub fn validate(m: &Manifest, dir: &Path) -> Vec<Diagnostic> {
     let mut cx = Ctx {
         dir,
         out: Vec::new(),
     };
-    app::app(&mut cx, m);
-    app::windows(&mut cx, m);
+    let frontend_ok = app::app(&mut cx, m);
+    app::windows(&mut cx, m, frontend_ok);
     if let Some(sec) = &m.security {
         security::security(&mut cx, sec);
     }
@@ -126,10 +109,13 @@ pub(super) fn relative_inside(cx: &mut Ctx, path: KeyPath, rel: &str, what: &str
     true
 }
 
+/// Linux's "too many levels of symbolic links" (`io::ErrorKind::FilesystemLoop` is not stable).
+const ELOOP: i32 = 40;
+
 pub(super) fn io_problem(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "does not exist".to_owned(),
-        _ if e.raw_os_error() == Some(40) => "is a symlink loop".to_owned(),
+        _ if e.raw_os_error() == Some(ELOOP) => "is a symlink loop".to_owned(),
         _ => format!("cannot be read: {e}"),
     }
 }

@@ -1,9 +1,9 @@
 //! `[security]`: the CSP, its nonces, and URL patterns.
 
-use super::super::model::{Csp, SecuritySection};
+use super::super::model::{Csp, DEFAULT_CSP_NONCE, SecuritySection};
 use super::super::path::KeyPath;
 use super::super::suggest::closest;
-use super::{Ctx, Diagnostic, Hint};
+use super::{Ctx, Diagnostic};
 use crate::key_path;
 
 /// CSP Level 3 directive names.
@@ -62,23 +62,24 @@ pub(super) fn security(cx: &mut Ctx, s: &SecuritySection) {
     let p = key_path!["security"];
     let directives: Vec<(String, Vec<String>, KeyPath)> = match &s.csp {
         None => Vec::new(),
-        Some(Csp::Policy(text)) => {
-            let mut v = Vec::new();
-            for part in text.split(';').map(str::trim).filter(|d| !d.is_empty()) {
-                let mut words = part.split_whitespace();
-                let name = words.next().unwrap_or_default().to_ascii_lowercase();
-                v.push((name, words.map(str::to_owned).collect(), p.key("csp")));
-            }
-            if v.is_empty() {
+        Some(csp) => {
+            let table = matches!(csp, Csp::Directives(_));
+            let list = csp.directives();
+            if list.is_empty() && !table {
                 cx.error(p.key("csp"), "the CSP is empty")
                     .hint("leave `csp` out for the strict default, `default-src 'self'`");
             }
-            v
+            list.into_iter()
+                .map(|(name, sources)| {
+                    let at = if table {
+                        p.key("csp").key(&name)
+                    } else {
+                        p.key("csp")
+                    };
+                    (name, sources, at)
+                })
+                .collect()
         }
-        Some(Csp::Directives(map)) => map
-            .iter()
-            .map(|(k, srcs)| (k.clone(), srcs.as_slice().to_vec(), p.key("csp").key(k)))
-            .collect(),
     };
     for (name, sources, path) in &directives {
         if !CSP_DIRECTIVES.contains(&name.as_str()) {
@@ -113,7 +114,7 @@ pub(super) fn security(cx: &mut Ctx, s: &SecuritySection) {
             }
             list.iter().map(String::as_str).collect()
         }
-        None => vec!["script-src", "style-src"],
+        None => DEFAULT_CSP_NONCE.to_vec(),
     };
     for (name, sources, path) in &directives {
         if nonce.contains(&name.as_str()) && sources.iter().any(|s| s == "'unsafe-inline'") {
