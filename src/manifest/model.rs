@@ -396,6 +396,51 @@ pub struct MenuItem {
     pub predefined: Option<String>,
 }
 
+/// What a [`MenuItem`] is, decided by which keys it has (first match wins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Separator,
+    Predefined,
+    Submenu,
+    Item,
+}
+
+impl ItemKind {
+    /// The keys an entry of this kind may have.
+    pub fn keys(self) -> &'static [&'static str] {
+        match self {
+            ItemKind::Separator => &["separator"],
+            ItemKind::Predefined => &["predefined", "label"],
+            ItemKind::Submenu => &["items", "label", "id", "enabled"],
+            ItemKind::Item => &["id", "label", "accelerator", "enabled", "checked", "emit"],
+        }
+    }
+
+    /// "a separator", "an item"… for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ItemKind::Separator => "a separator",
+            ItemKind::Predefined => "a predefined item",
+            ItemKind::Submenu => "a submenu",
+            ItemKind::Item => "an item",
+        }
+    }
+}
+
+impl MenuItem {
+    pub fn kind(&self) -> ItemKind {
+        if self.separator.is_some() {
+            ItemKind::Separator
+        } else if self.predefined.is_some() {
+            ItemKind::Predefined
+        } else if self.items.is_some() {
+            ItemKind::Submenu
+        } else {
+            ItemKind::Item
+        }
+    }
+}
+
 /// Standard menu items implemented by the system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]

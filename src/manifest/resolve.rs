@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::model::{self, Manifest, MenuItem, Predefined};
+use super::model::{self, ItemKind, Manifest, MenuItem, Predefined};
 
 pub const DEFAULT_WIDTH: u32 = 800;
 pub const DEFAULT_HEIGHT: u32 = 600;
@@ -187,31 +187,34 @@ pub enum MenuEntry {
 }
 
 impl MenuEntry {
-    fn from_model(m: &MenuItem) -> Self {
-        if m.separator == Some(true) {
-            MenuEntry::Separator
-        } else if let Some(kind) = m.predefined.as_deref().and_then(Predefined::from_name) {
-            MenuEntry::Predefined {
-                kind,
-                label: m.label.clone(),
+    /// Only for items that validated, so every key fits the item's kind.
+    fn from_model(m: &MenuItem) -> Result<Self, String> {
+        let label = || m.label.clone().unwrap_or_default();
+        Ok(match m.kind() {
+            ItemKind::Separator => MenuEntry::Separator,
+            ItemKind::Predefined => {
+                let name = m.predefined.as_deref().unwrap_or_default();
+                MenuEntry::Predefined {
+                    kind: Predefined::from_name(name)
+                        .ok_or_else(|| format!("unknown predefined menu item `{name}`"))?,
+                    label: m.label.clone(),
+                }
             }
-        } else if let Some(items) = &m.items {
-            MenuEntry::Submenu {
+            ItemKind::Submenu => MenuEntry::Submenu {
                 id: m.id.clone(),
-                label: m.label.clone().unwrap_or_default(),
+                label: label(),
                 enabled: m.enabled.unwrap_or(true),
-                items: items.iter().map(MenuEntry::from_model).collect(),
-            }
-        } else {
-            MenuEntry::Item {
+                items: entries(m.items.as_deref().unwrap_or_default())?,
+            },
+            ItemKind::Item => MenuEntry::Item {
                 id: m.id.clone(),
-                label: m.label.clone().unwrap_or_default(),
+                label: label(),
                 accelerator: m.accelerator.clone(),
                 enabled: m.enabled.unwrap_or(true),
                 checked: m.checked,
                 emit: m.emit.clone(),
-            }
-        }
+            },
+        })
     }
 
     /// This entry and everything nested in it.
@@ -232,6 +235,10 @@ pub struct Tray {
     pub title: Option<String>,
     pub emit: Option<String>,
     pub menu: Vec<MenuEntry>,
+}
+
+fn entries(items: &[MenuItem]) -> Result<Vec<MenuEntry>, String> {
+    items.iter().map(MenuEntry::from_model).collect()
 }
 
 fn canonical(p: &Path) -> Result<PathBuf, String> {
@@ -305,19 +312,21 @@ pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, 
     let menus = m
         .menu
         .iter()
-        .map(|menu| Menu {
-            id: menu.id.clone(),
-            label: menu.label.clone().unwrap_or_default(),
-            items: menu.items.iter().map(MenuEntry::from_model).collect(),
+        .map(|menu| {
+            Ok(Menu {
+                id: menu.id.clone(),
+                label: menu.label.clone().unwrap_or_default(),
+                items: entries(&menu.items)?,
+            })
         })
-        .collect();
+        .collect::<Result<_, String>>()?;
     let tray = match &m.tray {
         Some(t) => Some(Tray {
             icon: canonical(&dir.join(t.icon.as_deref().unwrap_or_default()))?,
             tooltip: t.tooltip.clone(),
             title: t.title.clone(),
             emit: t.emit.clone(),
-            menu: t.menu.iter().map(MenuEntry::from_model).collect(),
+            menu: entries(&t.menu)?,
         }),
         None => None,
     };

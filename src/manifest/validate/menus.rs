@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use super::super::model::{Manifest, MenuItem, Predefined};
+use super::super::model::{ItemKind, Manifest, MenuItem, Predefined};
 use super::super::path::KeyPath;
 use super::super::suggest::closest;
 use super::{Ctx, icon_file};
@@ -86,21 +86,13 @@ fn menu_item(
     .into_iter()
     .filter_map(|(k, on)| on.then_some(k))
     .collect();
-    let (kind, allowed): (&str, &[&str]) = if item.separator.is_some() {
-        ("a separator", &["separator"])
-    } else if item.predefined.is_some() {
-        ("a predefined item", &["predefined", "label"])
-    } else if item.items.is_some() {
-        ("a submenu", &["items", "label", "id", "enabled"])
-    } else {
-        (
-            "an item",
-            &["id", "label", "accelerator", "enabled", "checked", "emit"],
-        )
-    };
+    let kind = item.kind();
     for key in &set {
-        if !allowed.contains(key) {
-            cx.error(p.key(key), format!("`{key}` does not apply to {kind}"));
+        if !kind.keys().contains(key) {
+            cx.error(
+                p.key(key),
+                format!("`{key}` does not apply to {}", kind.describe()),
+            );
         }
     }
     if item.separator == Some(false) {
@@ -109,8 +101,7 @@ fn menu_item(
             "write `separator = true`, or leave the key out",
         );
     }
-    if kind != "a separator"
-        && kind != "a predefined item"
+    if matches!(kind, ItemKind::Submenu | ItemKind::Item)
         && item.label.as_deref().is_none_or(|l| l.trim().is_empty())
     {
         cx.missing(p.clone(), "label", "the text shown in the menu");
@@ -158,7 +149,7 @@ fn menu_item(
     if let Some(e) = &item.emit {
         event_name(cx, p.key("emit"), e);
     }
-    if kind == "an item" && item.emit.is_none() && item.id.is_none() {
+    if kind == ItemKind::Item && item.emit.is_none() && item.id.is_none() {
         cx.warn(p.clone(), "this item does nothing when activated")
             .hint("give it `emit = \"event-name\"`");
     }
