@@ -4,9 +4,11 @@
 //! Modules are named after what they are; the binary (`main.rs`, `cli/`) only parses
 //! arguments and dispatches.
 
+pub mod assets;
 pub mod builtins;
 pub mod cli;
 pub mod icon;
 pub mod manifest;
 pub mod pattern;
+pub mod protocol;
 pub mod templates;

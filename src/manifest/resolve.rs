@@ -72,18 +72,23 @@ pub struct Security {
 impl Security {
     /// The policy as a header value, without nonces.
     pub fn csp_header(&self) -> String {
-        self.csp
-            .iter()
-            .map(|(d, s)| {
-                if s.is_empty() {
-                    d.clone()
-                } else {
-                    format!("{d} {}", s.join(" "))
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
+        csp_text(&self.csp)
     }
+}
+
+/// Directives joined into a `Content-Security-Policy` value.
+pub fn csp_text(directives: &[(String, Vec<String>)]) -> String {
+    directives
+        .iter()
+        .map(|(d, s)| {
+            if s.is_empty() {
+                d.clone()
+            } else {
+                format!("{d} {}", s.join(" "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,322 @@
+//! `app://localhost/`: one pure function from a request to a response. It knows nothing of
+//! windows or threads; the runtime calls it off the UI thread and hands the result to WebKit.
+//!
+//! Every response, errors included, carries `nosniff`, a referrer policy and COOP; every HTML
+//! response carries the app's CSP with a fresh nonce.
+
+mod csp;
+mod pages;
+mod path;
+mod range;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use http::header::{self, HeaderName, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+
+use crate::assets::{Asset, Assets, Lookup};
+use crate::manifest::Security;
+
+pub use csp::{Policy, fresh_nonce, policy, stamp};
+pub use path::{Refusal, SafePath, normalise};
+pub use range::Wanted;
+
+/// The one host name the frontend is served from.
+pub const HOST: &str = "localhost";
+/// The URL scheme.
+pub const SCHEME: &str = "app";
+/// Where pages come from: `app://localhost/`.
+pub const ORIGIN: &str = "app://localhost";
+
+pub type Body = Cow<'static, [u8]>;
+
+/// What the protocol serves and how.
+pub struct Site {
+    pub assets: Arc<dyn Assets>,
+    pub security: Security,
+    /// Serve `index.html` for unknown paths that look like page routes.
+    pub spa_fallback: bool,
+}
+
+/// Answers one `app://` request. Never panics on any request; malformed ones get a 4xx.
+pub fn respond(site: &Site, req: &Request<Vec<u8>>) -> Response<Body> {
+    let head = req.method() == Method::HEAD;
+    if req.method() != Method::GET && !head {
+        let mut r = pages::error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Only GET and HEAD are served here.",
+        );
+        set(&mut r, header::ALLOW, "GET, HEAD");
+        return r;
+    }
+    if req.uri().host() != Some(HOST) {
+        return pages::error(
+            StatusCode::NOT_FOUND,
+            "Unknown host: only app://localhost/ is served.",
+        );
+    }
+    let path = match normalise(req.uri().path()) {
+        Ok(p) => p,
+        Err(why) => {
+            tracing::warn!(uri = %req.uri(), "refused app:// path: {why}");
+            return pages::error(StatusCode::BAD_REQUEST, &format!("Refused path: {why}."));
+        }
+    };
+    let (asset, rel) = match find(site, &path, accepts_html(req)) {
+        Found::Asset(asset, rel) => (asset, rel),
+        Found::Redirect(to) => {
+            let mut r = pages::error(StatusCode::PERMANENT_REDIRECT, "This is a folder.");
+            set(&mut r, header::LOCATION, &to);
+            return r;
+        }
+        Found::Nothing => {
+            return pages::not_found(&format!("/{}", path.rel));
+        }
+    };
+    let mut r = serve(site, req, asset, &rel);
+    if head {
+        *r.body_mut() = Cow::Borrowed(&[]);
+    }
+    r
+}
+
+enum Found {
+    Asset(Asset, String),
+    Redirect(String),
+    Nothing,
+}
+
+fn find(site: &Site, path: &SafePath, wants_page: bool) -> Found {
+    let rel = if path.dir {
+        join(&path.rel, "index.html")
+    } else {
+        path.rel.clone()
+    };
+    match site.assets.lookup(&rel) {
+        Lookup::File(a) => return Found::Asset(a, rel),
+        Lookup::Dir if !path.dir => {
+            let last = path.rel.rsplit('/').next().unwrap_or_default();
+            return Found::Redirect(format!("{}/", pct(last)));
+        }
+        Lookup::Outside => {
+            tracing::warn!("refused /{rel}: it resolves outside the frontend folder");
+            return Found::Nothing;
+        }
+        Lookup::Dir | Lookup::Missing => {}
+    }
+    if site.spa_fallback
+        && wants_page
+        && let Lookup::File(a) = site.assets.lookup("index.html")
+    {
+        return Found::Asset(a, "index.html".to_owned());
+    }
+    Found::Nothing
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// Percent-encodes what a relative URL segment cannot hold as it is.
+fn pct(seg: &str) -> String {
+    seg.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A navigation (or anything that asks for HTML) rather than a script's fetch of a data file.
+fn accepts_html(req: &Request<Vec<u8>>) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+fn serve(site: &Site, req: &Request<Vec<u8>>, asset: Asset, rel: &str) -> Response<Body> {
+    let mime = mime_guess::from_path(rel).first_or_octet_stream();
+    let content_type = content_type(&mime);
+    if mime.essence_str() == "text/html" {
+        return serve_html(site, asset, content_type);
+    }
+    let etag = format!("\"{}\"", asset.tag);
+    let len = asset.len;
+    if matches_etag(req, &etag) {
+        let mut r = response(StatusCode::NOT_MODIFIED, Cow::Borrowed(&[]));
+        set(&mut r, header::ETAG, &etag);
+        return r;
+    }
+    let range_header = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok());
+    // A range applies only to the version named in If-Range, when one is named.
+    let if_range_ok = req
+        .headers()
+        .get(header::IF_RANGE)
+        .is_none_or(|v| v.to_str().is_ok_and(|v| v == etag));
+    let wanted = if if_range_ok {
+        range::parse(range_header, len)
+    } else {
+        Wanted::Whole
+    };
+    let (status, part) = match wanted {
+        Wanted::Whole => (StatusCode::OK, 0..len),
+        Wanted::Part(r) => (StatusCode::PARTIAL_CONTENT, r),
+        Wanted::Unsatisfiable => {
+            let mut r = pages::error(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "The range starts past the end of the file.",
+            );
+            set(&mut r, header::CONTENT_RANGE, &format!("bytes */{len}"));
+            return r;
+        }
+    };
+    let is_head = req.method() == Method::HEAD;
+    let body = if is_head {
+        Ok(Cow::Borrowed(&[][..]))
+    } else {
+        asset.read(part.clone())
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!("reading /{rel}: {e}");
+            return pages::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The file could not be read.",
+            );
+        }
+    };
+    let mut r = response(status, body);
+    set(&mut r, header::CONTENT_TYPE, &content_type);
+    set(&mut r, header::ETAG, &etag);
+    set(&mut r, header::ACCEPT_RANGES, "bytes");
+    set(&mut r, header::CACHE_CONTROL, "no-cache");
+    set(
+        &mut r,
+        header::CONTENT_LENGTH,
+        &(part.end - part.start).to_string(),
+    );
+    if status == StatusCode::PARTIAL_CONTENT {
+        set(
+            &mut r,
+            header::CONTENT_RANGE,
+            &format!("bytes {}-{}/{len}", part.start, part.end.saturating_sub(1)),
+        );
+    }
+    r
+}
+
+/// HTML gets the CSP with a fresh nonce stamped into its tags. Because the body changes with
+/// every response, it is never cached or served in ranges.
+fn serve_html(site: &Site, asset: Asset, content_type: String) -> Response<Body> {
+    let len = asset.len;
+    let html = match asset.read(0..len) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!("reading a page: {e}");
+            return pages::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The page could not be read.",
+            );
+        }
+    };
+    let nonce = match fresh_nonce() {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!("no randomness for a CSP nonce: {e}");
+            return pages::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "No randomness for a CSP nonce.",
+            );
+        }
+    };
+    let p = policy(&site.security, &nonce);
+    let body: Body = if p.stamp_scripts || p.stamp_styles {
+        Cow::Owned(stamp(&html, &nonce, p.stamp_scripts, p.stamp_styles))
+    } else {
+        html
+    };
+    let mut r = response(StatusCode::OK, body);
+    set(&mut r, header::CONTENT_TYPE, &content_type);
+    set(&mut r, header::CACHE_CONTROL, "no-store");
+    let len = r.body().len().to_string();
+    set(&mut r, header::CONTENT_LENGTH, &len);
+    if !set(&mut r, header::CONTENT_SECURITY_POLICY, &p.header) {
+        return pages::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The CSP is not a valid header value.",
+        );
+    }
+    r
+}
+
+fn matches_etag(req: &Request<Vec<u8>>, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*")
+}
+
+/// The Content-Type with `charset=utf-8` on text. Text in a frontend is UTF-8.
+pub fn content_type(mime: &mime_guess::Mime) -> String {
+    let essence = mime.essence_str();
+    let texty = mime.type_() == mime_guess::mime::TEXT
+        || matches!(
+            mime.subtype().as_str(),
+            "javascript" | "json" | "xml" | "manifest+json" | "svg+xml" | "xhtml+xml"
+        )
+        || mime.suffix().is_some_and(|s| s == "json" || s == "xml");
+    if texty {
+        format!("{essence}; charset=utf-8")
+    } else {
+        essence.to_owned()
+    }
+}
+
+/// A response with the headers every response carries.
+pub(crate) fn response(status: StatusCode, body: Body) -> Response<Body> {
+    let mut r = Response::new(body);
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    r
+}
+
+/// Sets a header; false (and nothing set) if the value cannot be a header value.
+pub(crate) fn set(r: &mut Response<Body>, name: HeaderName, value: &str) -> bool {
+    match HeaderValue::from_str(value) {
+        Ok(v) => {
+            r.headers_mut().insert(name, v);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,393 @@
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+
+use http::{Request, StatusCode};
+use proptest::prelude::*;
+
+use super::*;
+use crate::assets::{Embedded, Folder};
+
+const SECRET: &str = "TOP-SECRET-OUTSIDE";
+
+/// A frontend folder `root/web`, with secrets beside it and symlinks pointing at them.
+fn site(spa: bool) -> (tempfile::TempDir, Site) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let web = root.join("web");
+    fs::create_dir_all(web.join("sub/deeper")).unwrap();
+    fs::create_dir_all(root.join("private")).unwrap();
+    fs::write(root.join("secret.txt"), SECRET).unwrap();
+    fs::write(root.join("private/index.html"), SECRET).unwrap();
+    fs::write(root.join("app.toml"), SECRET).unwrap();
+    fs::write(
+        web.join("index.html"),
+        "<!doctype html><script>1</script><style>p{}</style><p>home</p>",
+    )
+    .unwrap();
+    fs::write(web.join("app.js"), "console.log('é')").unwrap();
+    fs::write(web.join("data.json"), "{}").unwrap();
+    fs::write(web.join("pic.png"), [0x89, b'P', b'N', b'G']).unwrap();
+    fs::write(web.join("sub/index.html"), "<p>sub</p>").unwrap();
+    fs::write(web.join("sub/deeper/a b.txt"), "spaced").unwrap();
+    let big: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    fs::write(web.join("big.bin"), big).unwrap();
+    symlink(root.join("secret.txt"), web.join("leak.txt")).unwrap();
+    symlink(root.join("private"), web.join("leakdir")).unwrap();
+    symlink("../secret.txt", web.join("sub/rel-leak.txt")).unwrap();
+    symlink(web.join("app.js"), web.join("inside-link.js")).unwrap();
+    let site = Site {
+        assets: Arc::new(Folder::new(&web).unwrap()),
+        security: crate::manifest::Security {
+            csp: vec![("default-src".into(), vec!["'self'".into()])],
+            csp_nonce: vec!["script-src".into(), "style-src".into()],
+            allow_navigation: vec![],
+            open_external: vec![],
+        },
+        spa_fallback: spa,
+    };
+    (tmp, site)
+}
+
+fn get(site: &Site, uri: &str, headers: &[(&str, &str)]) -> Response<Body> {
+    req(site, "GET", uri, headers)
+}
+
+fn req(site: &Site, method: &str, uri: &str, headers: &[(&str, &str)]) -> Response<Body> {
+    let mut b = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    respond(site, &b.body(Vec::new()).unwrap())
+}
+
+fn hdr<'a>(r: &'a Response<Body>, name: &str) -> &'a str {
+    r.headers().get(name).map_or("", |v| v.to_str().unwrap())
+}
+
+fn text(r: &Response<Body>) -> String {
+    String::from_utf8_lossy(r.body()).into_owned()
+}
+
+/// Paths an attacker would try. Each must be refused (400) or not found (404), and none may
+/// return a byte of what lies outside the frontend folder.
+const HOSTILE: &[&str] = &[
+    "/../secret.txt",
+    "/../../../../etc/passwd",
+    "/sub/../../secret.txt",
+    "/%2e%2e/secret.txt",
+    "/%2E%2E/secret.txt",
+    "/.%2e/secret.txt",
+    "/%2e./secret.txt",
+    "/..%2fsecret.txt",
+    "/..%2Fsecret.txt",
+    "/%2e%2e%2fsecret.txt",
+    "/..%5csecret.txt",
+    "/..\\secret.txt",
+    "/sub\\..\\..\\secret.txt",
+    "/%5c..%5csecret.txt",
+    "/secret.txt%00.html",
+    "/%00",
+    "/..%00/secret.txt",
+    "//etc/passwd",
+    "///etc/passwd",
+    "/%2fetc%2fpasswd",
+    "/etc/passwd",
+    "/leak.txt",
+    "/leakdir/index.html",
+    "/leakdir/",
+    "/sub/rel-leak.txt",
+    "/%252e%252e/secret.txt",
+    "/..;/secret.txt",
+    "/sub/%2e%2e/%2e%2e/secret.txt",
+    "/./../secret.txt",
+    "/%c0%ae%c0%ae/secret.txt",
+    "/app.toml",
+    "/~/secret.txt",
+    "/%",
+    "/%zz",
+];
+
+#[test]
+fn hostile_paths_never_leave_the_folder() {
+    for spa in [false, true] {
+        let (_tmp, site) = site(spa);
+        for path in HOSTILE {
+            for method in ["GET", "HEAD"] {
+                let r = req(
+                    &site,
+                    method,
+                    &format!("app://localhost{path}"),
+                    &[("accept", "text/plain")],
+                );
+                assert!(
+                    matches!(r.status(), StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND),
+                    "{path}: {}",
+                    r.status()
+                );
+                assert!(!text(&r).contains(SECRET), "{path} leaked");
+            }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn random_paths_never_leak(segs in prop::collection::vec(
+        prop::sample::select(vec![
+            "..", ".", "%2e", "%2E%2e", "%2f", "%5c", "\\", "", "secret.txt", "leak.txt",
+            "leakdir", "sub", "rel-leak.txt", "%00", "private", "index.html", "web", "%",
+        ]),
+        0..8,
+    )) {
+        let (_tmp, site) = site(true);
+        let uri = format!("app://localhost/{}", segs.join("/"));
+        if let Ok(uri) = uri.parse::<http::Uri>() {
+            let r = respond(&site, &Request::get(uri).body(Vec::new()).unwrap());
+            prop_assert!(!text(&r).contains(SECRET));
+        }
+    }
+}
+
+#[test]
+fn pages_get_csp_and_nonces() {
+    let (_tmp, site) = site(false);
+    let r = get(&site, "app://localhost/", &[]);
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(hdr(&r, "content-type"), "text/html; charset=utf-8");
+    let csp = hdr(&r, "content-security-policy");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert_eq!(
+        csp,
+        format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'"
+        )
+    );
+    let body = text(&r);
+    assert!(
+        body.contains(&format!("<script nonce=\"{nonce}\">1</script>")),
+        "{body}"
+    );
+    assert!(body.contains(&format!("<style nonce=\"{nonce}\">")));
+    assert_eq!(hdr(&r, "content-length"), body.len().to_string());
+    assert_eq!(hdr(&r, "cache-control"), "no-store");
+    assert_eq!(hdr(&r, "etag"), "");
+    // A fresh nonce each time.
+    let again = get(&site, "app://localhost/index.html", &[]);
+    assert_ne!(hdr(&again, "content-security-policy"), csp);
+}
+
+#[test]
+fn security_headers_on_every_response() {
+    let (_tmp, site) = site(false);
+    for uri in ["/", "/app.js", "/missing", "/%2e%2e/x", "/big.bin"] {
+        let r = get(
+            &site,
+            &format!("app://localhost{uri}"),
+            &[("range", "bytes=0-1")],
+        );
+        assert_eq!(hdr(&r, "x-content-type-options"), "nosniff", "{uri}");
+        assert_eq!(hdr(&r, "referrer-policy"), "no-referrer", "{uri}");
+        assert_eq!(
+            hdr(&r, "cross-origin-opener-policy"),
+            "same-origin",
+            "{uri}"
+        );
+    }
+    let r = req(&site, "POST", "app://localhost/app.js", &[]);
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(hdr(&r, "allow"), "GET, HEAD");
+    assert_eq!(
+        get(&site, "app://evil.com/app.js", &[]).status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[test]
+fn mime_types() {
+    let (_tmp, site) = site(false);
+    for (uri, want) in [
+        ("/app.js", "text/javascript; charset=utf-8"),
+        ("/data.json", "application/json; charset=utf-8"),
+        ("/pic.png", "image/png"),
+        ("/big.bin", "application/octet-stream"),
+        ("/sub/deeper/a%20b.txt", "text/plain; charset=utf-8"),
+        ("/inside-link.js", "text/javascript; charset=utf-8"),
+    ] {
+        let r = get(&site, &format!("app://localhost{uri}"), &[]);
+        assert_eq!(r.status(), StatusCode::OK, "{uri}");
+        assert_eq!(hdr(&r, "content-type"), want, "{uri}");
+    }
+    let svg: mime_guess::Mime = "image/svg+xml".parse().unwrap();
+    assert_eq!(content_type(&svg), "image/svg+xml; charset=utf-8");
+    let css = mime_guess::from_path("a.css").first_or_octet_stream();
+    assert_eq!(content_type(&css), "text/css; charset=utf-8");
+    let wasm = mime_guess::from_path("a.wasm").first_or_octet_stream();
+    assert_eq!(content_type(&wasm), "application/wasm");
+}
+
+#[test]
+fn ranges_head_and_etags() {
+    let (_tmp, site) = site(false);
+    let u = "app://localhost/big.bin";
+    let r = get(&site, u, &[("range", "bytes=10-19")]);
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(hdr(&r, "content-range"), "bytes 10-19/1000000");
+    assert_eq!(hdr(&r, "content-length"), "10");
+    assert_eq!(&r.body()[..], &(10..20u8).collect::<Vec<_>>()[..]);
+    let r = get(&site, u, &[("range", "bytes=-2")]);
+    assert_eq!(
+        &r.body()[..],
+        &[(999_998 % 251) as u8, (999_999 % 251) as u8]
+    );
+    let r = get(&site, u, &[("range", "bytes=1000000-")]);
+    assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(hdr(&r, "content-range"), "bytes */1000000");
+
+    let r = req(&site, "HEAD", u, &[]);
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.body().is_empty());
+    assert_eq!(hdr(&r, "content-length"), "1000000");
+    assert_eq!(hdr(&r, "accept-ranges"), "bytes");
+
+    let etag = hdr(&get(&site, u, &[]), "etag").to_owned();
+    assert!(etag.starts_with('"') && etag.len() > 4);
+    let r = get(&site, u, &[("if-none-match", &etag)]);
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    assert!(r.body().is_empty());
+    let r = get(
+        &site,
+        u,
+        &[("if-none-match", "\"other\", W/".to_owned().as_str())],
+    );
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = get(&site, u, &[("if-none-match", &format!("\"x\", W/{etag}"))]);
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    // If-Range with a stale tag: the whole new file.
+    let r = get(
+        &site,
+        u,
+        &[("range", "bytes=0-1"), ("if-range", "\"stale\"")],
+    );
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = get(&site, u, &[("range", "bytes=0-1"), ("if-range", &etag)]);
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+}
+
+#[test]
+fn folders_fallback_and_404() {
+    let (tmp, site) = site(false);
+    let r = get(&site, "app://localhost/sub/", &[]);
+    assert!(text(&r).contains("<p>sub</p>"));
+    let r = get(&site, "app://localhost/sub", &[]);
+    assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(hdr(&r, "location"), "sub/");
+    let r = get(
+        &site,
+        "app://localhost/settings/profile",
+        &[("accept", "text/html")],
+    );
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let body = text(&r);
+    assert!(
+        body.contains("404 Not Found") && body.contains("/settings/profile"),
+        "{body}"
+    );
+    assert_eq!(hdr(&r, "content-type"), "text/html; charset=utf-8");
+    assert!(hdr(&r, "content-security-policy").contains("default-src 'none'"));
+    let r = get(&site, "app://localhost/%3Cscript%3Ex", &[]);
+    assert!(!text(&r).contains("<script>x"));
+
+    let spa = Site {
+        spa_fallback: true,
+        ..site
+    };
+    let r = get(
+        &spa,
+        "app://localhost/settings/profile",
+        &[("accept", "text/html,*/*")],
+    );
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(text(&r).contains("home"));
+    // A script's fetch of a missing file is still a 404 with the fallback on.
+    let r = get(&spa, "app://localhost/missing.json", &[("accept", "*/*")]);
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // The folder vanishing under a running app: 404s, no panic.
+    fs::remove_dir_all(tmp.path().join("web")).unwrap();
+    assert_eq!(
+        get(&spa, "app://localhost/", &[]).status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&spa, "app://localhost/app.js", &[]).status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[test]
+fn embedded_files_are_lent_not_copied() {
+    static DIR: include_dir::Dir<'static> =
+        include_dir::include_dir!("$CARGO_MANIFEST_DIR/templates/init");
+    let site = Site {
+        assets: Arc::new(Embedded::new(&DIR)),
+        security: crate::manifest::Security {
+            csp: vec![],
+            csp_nonce: vec![],
+            allow_navigation: vec![],
+            open_external: vec![],
+        },
+        spa_fallback: false,
+    };
+    let r = get(&site, "app://localhost/web/style.css", &[]);
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(matches!(r.body(), Cow::Borrowed(_)));
+    let r = get(&site, "app://localhost/web/index.html", &[]);
+    assert!(matches!(r.body(), Cow::Borrowed(_)), "no nonce, no copy");
+    assert_eq!(
+        get(&site, "app://localhost/web", &[]).status(),
+        StatusCode::PERMANENT_REDIRECT
+    );
+    assert_eq!(
+        get(&site, "app://localhost/nope", &[]).status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR")).exists());
+}
+
+#[test]
+fn any_request_gets_an_http_answer() {
+    let (_tmp, site) = site(true);
+    let weird = [
+        "app://localhost",
+        "app://localhost/?q=%ff",
+        "app://localhost/index.html#frag",
+        "app://localhost/a?b=../../secret.txt",
+        "app://LOCALHOST/",
+        "app://localhost:8080/",
+        "app://user@localhost/",
+        "app:/index.html",
+    ];
+    for uri in weird {
+        if let Ok(u) = uri.parse::<http::Uri>() {
+            let r = respond(&site, &Request::get(u).body(Vec::new()).unwrap());
+            assert!(r.status().as_u16() >= 200, "{uri}");
+            assert!(!text(&r).contains(SECRET), "{uri}");
+        }
+    }
+    for range in [
+        "bytes=",
+        "bytes=--",
+        "bytes=1-2-3",
+        "bytes=18446744073709551616-",
+    ] {
+        let r = get(&site, "app://localhost/big.bin", &[("range", range)]);
+        assert!(r.status().is_success(), "{range:?}");
+    }
+}
