@@ -7,8 +7,10 @@
 pub mod assets;
 pub mod builtins;
 pub mod cli;
+pub mod demo;
 pub mod icon;
 pub mod manifest;
 pub mod pattern;
 pub mod protocol;
+pub mod runtime;
 pub mod templates;

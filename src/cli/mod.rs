@@ -2,6 +2,7 @@
 
 mod check;
 mod init;
+mod run;
 mod schema;
 
 use std::path::PathBuf;
@@ -62,9 +63,9 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Check { target } => check::run(&target),
         Command::Schema => schema::run(),
         Command::Init { dir, name } => init::run(&dir, name.as_deref()),
-        Command::Run { .. } | Command::Dev { .. } | Command::Package { .. } => {
+        Command::Run { dir } => run::run(dir.as_deref()),
+        Command::Dev { .. } | Command::Package { .. } => {
             let verb = match cli.command {
-                Command::Run { .. } => "run",
                 Command::Dev { .. } => "dev",
                 _ => "package",
             };

@@ -318,5 +318,13 @@ pub(crate) fn set(r: &mut Response<Body>, name: HeaderName, value: &str) -> bool
     }
 }
 
+/// The answer when serving a request failed in a way the protocol did not foresee.
+pub fn internal_error() -> Response<Body> {
+    pages::error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "The host failed to serve this request.",
+    )
+}
+
 #[cfg(test)]
 mod tests;

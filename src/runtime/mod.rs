@@ -1,0 +1,241 @@
+//! The UI thread: the tao event loop, one wry webview per window, muda menus, the tray. Other
+//! threads (the `app://` workers, menu and tray callbacks) reach it only through
+//! `EventLoopProxy<UserEvent>`, the shape of wry's `multiwindow` example.
+
+mod menu;
+pub mod navigation;
+mod pool;
+mod tray;
+mod window;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use muda::MenuId;
+use tao::event::{Event, WindowEvent};
+use tao::event_loop::{ControlFlow, EventLoopBuilder};
+use tao::platform::unix::EventLoopBuilderExtUnix;
+use tao::window::WindowId;
+use wry::{RequestAsyncResponder, WebContext, WebViewId};
+
+use crate::assets::Assets;
+use crate::manifest::{App, Predefined};
+use crate::protocol::{self, Site};
+
+pub use window::start_url;
+
+/// How the host was asked to run, beyond the manifest.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `APPHOST_AUTOMATION=1`: accept a WebKitWebDriver session.
+    pub automation: bool,
+    /// `APPHOST_EXIT_ON_LOAD=1`: exit once the first window's DOM is loaded (for benchmarks).
+    pub exit_on_load: bool,
+}
+
+impl Options {
+    pub fn from_env() -> Options {
+        let on = |k: &str| std::env::var(k).is_ok_and(|v| v == "1");
+        Options {
+            automation: on("APPHOST_AUTOMATION"),
+            exit_on_load: on("APPHOST_EXIT_ON_LOAD"),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum UserEvent {
+    Menu(MenuId),
+    TrayClick,
+    /// The first page fired DOMContentLoaded (only with [`Options::exit_on_load`]).
+    Loaded,
+}
+
+type ProtocolHandler =
+    Box<dyn Fn(WebViewId, http::Request<Vec<u8>>, RequestAsyncResponder) + Send + Sync>;
+
+/// Opens the app's windows and runs until the app quits. Returns only on a start-up error.
+pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<()> {
+    let mut builder = EventLoopBuilder::<UserEvent>::with_user_event();
+    builder.with_app_id(&app.id);
+    let event_loop = builder.build();
+    let proxy = event_loop.create_proxy();
+
+    let menu_proxy = proxy.clone();
+    muda::MenuEvent::set_event_handler(Some(move |e: muda::MenuEvent| {
+        let _ = menu_proxy.send_event(UserEvent::Menu(e.id));
+    }));
+
+    let mut actions = menu::Actions::default();
+    let bar = menu::menu_bar(&app, &mut actions);
+    let tray = app
+        .tray
+        .as_ref()
+        .and_then(|t| tray::create(t, &app, &mut actions, proxy.clone()));
+
+    let data_dir = directories::BaseDirs::new().map(|d| d.data_dir().join(&app.id).join("webview"));
+    let mut context = WebContext::new(data_dir);
+    if opts.automation {
+        tracing::info!("automation on: this app accepts a WebDriver session");
+        context.set_allows_automation(true);
+    }
+
+    let icon = app
+        .icon
+        .as_deref()
+        .and_then(|p| match crate::icon::load(p) {
+            Ok(i) => tao::window::Icon::from_rgba(i.pixels, i.width, i.height)
+                .map_err(|e| tracing::warn!("window icon: {e}"))
+                .ok(),
+            Err(e) => {
+                tracing::warn!("window icon {}: {e}", p.display());
+                None
+            }
+        });
+    let shared = window::Shared {
+        security: Arc::new(app.security.clone()),
+        icon,
+        menu: bar.as_ref(),
+        proxy: proxy.clone(),
+        report_load: opts.exit_on_load,
+    };
+    let site = Arc::new(Site {
+        assets,
+        security: app.security.clone(),
+        spa_fallback: app.spa_fallback,
+    });
+    let mut protocol = Some(protocol_handler(site)?);
+    let mut windows: HashMap<WindowId, window::Open> = HashMap::new();
+    for w in &app.windows {
+        // The scheme lives on the shared web context: registered once, it serves every window.
+        let open = window::open(&event_loop, &mut context, w, &shared, protocol.take())?;
+        windows.insert(open.window.id(), open);
+    }
+    let mut focused = windows.keys().next().copied();
+    let quit_on_last = app.quit_on_last_window_closed;
+    drop(shared);
+
+    event_loop.run(move |event, _target, flow| {
+        *flow = ControlFlow::Wait;
+        // Kept alive for as long as the loop runs.
+        let _ = (&context, &bar, &tray);
+        match event {
+            Event::WindowEvent {
+                window_id, event, ..
+            } => match event {
+                WindowEvent::CloseRequested => {
+                    close(&mut windows, window_id, quit_on_last, flow);
+                }
+                WindowEvent::Focused(true) => focused = Some(window_id),
+                _ => {}
+            },
+            Event::UserEvent(UserEvent::Menu(id)) => match actions.by_id.get(&id) {
+                Some(menu::Action::Emit { event, id, check }) => {
+                    let mut detail = serde_json::json!({ "id": id });
+                    if let Some(c) = check {
+                        detail["checked"] = c.is_checked().into();
+                    }
+                    emit(&windows, event, &detail);
+                }
+                Some(menu::Action::Native(kind)) => {
+                    native(*kind, &mut windows, focused, quit_on_last, flow);
+                }
+                None => {}
+            },
+            Event::UserEvent(UserEvent::TrayClick) => {
+                if let Some(event) = app.tray.as_ref().and_then(|t| t.emit.as_ref()) {
+                    emit(&windows, event, &serde_json::json!({ "id": "tray" }));
+                }
+            }
+            Event::UserEvent(UserEvent::Loaded) => *flow = ControlFlow::Exit,
+            _ => {}
+        }
+    })
+}
+
+/// Serves `app://` on the worker pool. A panic in the protocol becomes a 500, not a hung
+/// request or a dead host.
+fn protocol_handler(site: Arc<Site>) -> anyhow::Result<ProtocolHandler> {
+    let pool = pool::Pool::new("app-protocol", 2).context("starting the app:// workers")?;
+    Ok(Box::new(move |_webview, request, responder| {
+        let site = Arc::clone(&site);
+        pool.spawn(move || {
+            let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                protocol::respond(&site, &request)
+            }))
+            .unwrap_or_else(|_| {
+                tracing::error!("the app:// handler panicked on {}", request.uri());
+                protocol::internal_error()
+            });
+            responder.respond(response);
+        });
+    }))
+}
+
+/// Delivers `event` to the page of every window.
+fn emit(windows: &HashMap<WindowId, window::Open>, event: &str, detail: &serde_json::Value) {
+    let script = format!(
+        "window.apphost && window.apphost.__dispatch({}, {detail})",
+        serde_json::Value::from(event)
+    );
+    for w in windows.values() {
+        if let Err(e) = w.webview.evaluate_script(&script) {
+            tracing::warn!("window `{}`: could not deliver `{event}`: {e}", w.label);
+        }
+    }
+}
+
+fn close(
+    windows: &mut HashMap<WindowId, window::Open>,
+    id: WindowId,
+    quit_on_last: bool,
+    flow: &mut ControlFlow,
+) {
+    if let Some(w) = windows.remove(&id) {
+        tracing::debug!("window `{}` closed", w.label);
+    }
+    if windows.is_empty() && quit_on_last {
+        *flow = ControlFlow::Exit;
+    }
+}
+
+fn native(
+    kind: Predefined,
+    windows: &mut HashMap<WindowId, window::Open>,
+    focused: Option<WindowId>,
+    quit_on_last: bool,
+    flow: &mut ControlFlow,
+) {
+    use Predefined as P;
+    let current = focused.filter(|id| windows.contains_key(id));
+    let with = |f: &dyn Fn(&tao::window::Window)| {
+        if let Some(w) = current.and_then(|id| windows.get(&id)) {
+            f(&w.window);
+        }
+    };
+    match kind {
+        P::Quit => *flow = ControlFlow::Exit,
+        P::Minimize => with(&|w| w.set_minimized(true)),
+        P::Maximize => with(&|w| w.set_maximized(!w.is_maximized())),
+        P::Fullscreen => with(&|w| {
+            let on = w.fullscreen().is_none();
+            w.set_fullscreen(on.then_some(tao::window::Fullscreen::Borderless(None)));
+        }),
+        P::Hide => with(&|w| w.set_visible(false)),
+        P::HideOthers => {
+            for (id, w) in windows.iter() {
+                if Some(*id) != current {
+                    w.window.set_visible(false);
+                }
+            }
+        }
+        P::ShowAll => windows.values().for_each(|w| w.window.set_visible(true)),
+        P::CloseWindow => {
+            if let Some(id) = current {
+                close(windows, id, quit_on_last, flow);
+            }
+        }
+        P::About | P::Copy | P::Cut | P::Paste | P::SelectAll | P::Undo | P::Redo => {}
+    }
+}

@@ -1,0 +1,163 @@
+//! One `[[window]]`: a tao window with the manifest's options, the menu bar, and a wry webview
+//! on the shared web context.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tao::dpi::{LogicalPosition, LogicalSize, PhysicalPosition};
+use tao::event_loop::{EventLoopProxy, EventLoopWindowTarget};
+use tao::platform::unix::WindowExtUnix;
+use tao::window::{Fullscreen, Icon, Window, WindowBuilder};
+use wry::{NewWindowResponse, WebContext, WebView, WebViewBuilder, WebViewBuilderExtUnix};
+
+use super::{UserEvent, navigation};
+use crate::manifest::{self, Security};
+use crate::protocol::ORIGIN;
+
+/// Everything a window's webview shares with the others.
+pub struct Shared<'a> {
+    pub security: Arc<Security>,
+    pub icon: Option<Icon>,
+    pub menu: Option<&'a muda::Menu>,
+    pub proxy: EventLoopProxy<UserEvent>,
+    /// Report DOMContentLoaded of the first page to the event loop (the start-up benchmark).
+    pub report_load: bool,
+}
+
+pub struct Open {
+    pub label: String,
+    pub window: Window,
+    pub webview: WebView,
+}
+
+/// The URL a window starts on: a path is always joined under `app://localhost/`, so a `url`
+/// such as `//evil.com/x` names a file, never another host.
+pub fn start_url(url: &str) -> String {
+    if url.contains("://") && !url.starts_with('/') {
+        url.to_owned()
+    } else {
+        format!("{ORIGIN}/{}", url.trim_start_matches('/'))
+    }
+}
+
+pub fn open(
+    target: &EventLoopWindowTarget<UserEvent>,
+    context: &mut WebContext,
+    w: &manifest::Window,
+    shared: &Shared<'_>,
+    protocol: Option<super::ProtocolHandler>,
+) -> anyhow::Result<Open> {
+    let mut b = WindowBuilder::new()
+        .with_title(&w.title)
+        .with_inner_size(LogicalSize::new(w.width, w.height))
+        .with_resizable(w.resizable)
+        .with_maximized(w.maximized)
+        .with_decorations(w.decorations)
+        .with_transparent(w.transparent)
+        .with_always_on_top(w.always_on_top)
+        .with_visible(w.visible)
+        .with_focused(w.focused)
+        .with_window_icon(shared.icon.clone());
+    if w.min_width.is_some() || w.min_height.is_some() {
+        b = b.with_min_inner_size(LogicalSize::new(
+            w.min_width.unwrap_or(0),
+            w.min_height.unwrap_or(0),
+        ));
+    }
+    if w.max_width.is_some() || w.max_height.is_some() {
+        b = b.with_max_inner_size(LogicalSize::new(
+            w.max_width.unwrap_or(u16::MAX.into()),
+            w.max_height.unwrap_or(u16::MAX.into()),
+        ));
+    }
+    if let Some((x, y)) = w.position {
+        b = b.with_position(LogicalPosition::new(x, y));
+    }
+    if w.fullscreen {
+        b = b.with_fullscreen(Some(Fullscreen::Borderless(None)));
+    }
+    let window = b
+        .build(target)
+        .with_context(|| format!("creating window `{}`", w.label))?;
+    if w.center && w.position.is_none() {
+        center(&window, LogicalSize::new(w.width, w.height));
+    }
+    let vbox = window
+        .default_vbox()
+        .context("the window has no GTK box to hold the webview")?;
+    if let Some(menu) = shared.menu
+        && let Err(e) = menu.init_for_gtk_window(window.gtk_window(), Some(vbox))
+    {
+        tracing::warn!("window `{}`: no menu bar: {e}", w.label);
+    }
+
+    let nav = Arc::clone(&shared.security);
+    let popup = Arc::clone(&shared.security);
+    let mut wb = WebViewBuilder::new_with_web_context(context)
+        .with_id(&w.label)
+        .with_url(start_url(&w.url))
+        .with_devtools(w.devtools)
+        .with_transparent(w.transparent)
+        .with_focused(w.focused)
+        .with_initialization_script_for_main_only(include_str!("bridge.js"), true)
+        .with_navigation_handler(move |url| navigation::decide(&url, &nav, false))
+        .with_new_window_req_handler(move |url, _| {
+            navigation::decide(&url, &popup, true);
+            NewWindowResponse::Deny
+        });
+    if let Some(handler) = protocol {
+        wb = wb.with_asynchronous_custom_protocol(crate::protocol::SCHEME.into(), handler);
+    }
+    if shared.report_load {
+        let proxy = shared.proxy.clone();
+        wb = wb
+            .with_initialization_script_for_main_only(
+                "document.addEventListener('DOMContentLoaded', () => window.ipc.postMessage('apphost:loaded'))",
+                true,
+            )
+            .with_ipc_handler(move |req| {
+                if req.body() == "apphost:loaded" {
+                    let _ = proxy.send_event(UserEvent::Loaded);
+                }
+            });
+    }
+    let webview = wb
+        .build_gtk(vbox)
+        .with_context(|| format!("creating the webview of window `{}`", w.label))?;
+    Ok(Open {
+        label: w.label.clone(),
+        window,
+        webview,
+    })
+}
+
+/// Centres on the current monitor. The requested size is used, not the window's: GTK has not
+/// sized a window that is not yet shown.
+fn center(window: &Window, size: LogicalSize<u32>) {
+    let Some(monitor) = window.current_monitor() else {
+        return;
+    };
+    let m = monitor.size();
+    let size: tao::dpi::PhysicalSize<u32> = size.to_physical(monitor.scale_factor());
+    let origin = monitor.position();
+    window.set_outer_position(PhysicalPosition::new(
+        origin.x + (m.width.saturating_sub(size.width) / 2) as i32,
+        origin.y + (m.height.saturating_sub(size.height) / 2) as i32,
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_url;
+
+    #[test]
+    fn start_urls_stay_home() {
+        assert_eq!(start_url("index.html"), "app://localhost/index.html");
+        assert_eq!(
+            start_url("/a/b.html?x=1#y"),
+            "app://localhost/a/b.html?x=1#y"
+        );
+        assert_eq!(start_url("//evil.com/x"), "app://localhost/evil.com/x");
+        assert_eq!(start_url("https://example.com/"), "https://example.com/");
+    }
+}
