@@ -1,0 +1,2 @@
+//! Placeholder: the cold-start benchmark lands here.
+fn main() {}
