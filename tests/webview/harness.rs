@@ -1,0 +1,279 @@
+//! Drives the real host in the real webview: Xvfb (our own when `DISPLAY` is unset),
+//! WebKitWebDriver, and fantoccini as the WebDriver client. WebKitWebDriver launches
+//! `apphost run APP` with `APPHOST_AUTOMATION=1`, so the session controls the app's first window.
+//!
+//! GUI tests hold one lock while they run: they share a display, and a key press must reach the
+//! window it was meant for.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The display every test uses: `DISPLAY` if set, else one Xvfb started once for this test
+/// binary (and stopped by a watcher when the binary exits).
+pub fn display() -> &'static str {
+    static DISPLAY: OnceLock<String> = OnceLock::new();
+    DISPLAY.get_or_init(|| {
+        if let Ok(d) = std::env::var("DISPLAY")
+            && !d.is_empty()
+        {
+            return d;
+        }
+        start_xvfb()
+    })
+}
+
+#[allow(clippy::zombie_processes)] // the Xvfb watcher outlives the tests on purpose
+fn start_xvfb() -> String {
+    assert!(
+        which("Xvfb"),
+        "GUI tests need Xvfb and no DISPLAY is set: install xvfb (scripts/setup.sh does)"
+    );
+    let n = (140..200)
+        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+        .expect("a free X display number");
+    // The shell watches this process and takes Xvfb down with it, even after a panic; it
+    // outlives us by design, so it is not waited for.
+    let script = format!(
+        "Xvfb :{n} -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 & x=$!; \
+         while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $x",
+        pid = std::process::id()
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("starting Xvfb");
+    let socket = format!("/tmp/.X11-unix/X{n}");
+    wait_until(Duration::from_secs(10), || Path::new(&socket).exists())
+        .unwrap_or_else(|| panic!("Xvfb :{n} did not start"));
+    format!(":{n}")
+}
+
+pub fn which(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+}
+
+pub fn wait_until(limit: Duration, mut ok: impl FnMut() -> bool) -> Option<()> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if ok() {
+            return Some(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+/// One running app under WebDriver. Dropping it ends the session and every process it started.
+pub struct Session {
+    pub client: Client,
+    pub rt: tokio::runtime::Runtime,
+    driver: Child,
+    /// Where the stub `xdg-open` records the URLs it was given, one a line.
+    pub opened: PathBuf,
+    _home: tempfile::TempDir,
+    _serial: MutexGuard<'static, ()>,
+}
+
+pub fn launch(app: &Path) -> Session {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    assert!(
+        which("WebKitWebDriver"),
+        "GUI tests need WebKitWebDriver: install webkit2gtk-driver (scripts/setup.sh does)"
+    );
+    let home = tempfile::tempdir().unwrap();
+    let bin = home.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let opened = home.path().join("opened.txt");
+    let stub = bin.join("xdg-open");
+    std::fs::write(
+        &stub,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
+            opened.display()
+        ),
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&stub).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&stub, perms).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = std::os::unix::process::CommandExt::process_group(
+        Command::new("WebKitWebDriver")
+            .arg(format!("--port={port}"))
+            .env("DISPLAY", display())
+            .env("APPHOST_AUTOMATION", "1")
+            .env("APPHOST_LOG", "apphost=debug")
+            .env("PATH", &path)
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null()),
+        0,
+    )
+    .spawn()
+    .expect("starting WebKitWebDriver");
+    wait_until(Duration::from_secs(10), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })
+    .expect("WebKitWebDriver did not listen");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let caps = json!({
+        "webkitgtk:browserOptions": {
+            "binary": env!("CARGO_BIN_EXE_apphost"),
+            "args": ["run", app.to_str().unwrap()],
+        }
+    });
+    let Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    let client = rt
+        .block_on(
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps)
+                .connect(&format!("http://127.0.0.1:{port}")),
+        )
+        .expect("a WebDriver session with the host");
+    let s = Session {
+        client,
+        rt,
+        driver,
+        opened,
+        _home: home,
+        _serial: serial,
+    };
+    s.wait_for_js("return document.readyState === 'complete'");
+    s
+}
+
+impl Session {
+    /// Runs a script in the page (a function body; `return` gives the value).
+    pub fn js(&self, script: &str) -> Value {
+        self.rt
+            .block_on(self.client.execute(script, vec![]))
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Runs an async script: it must call `done(value)`.
+    pub fn js_async(&self, script: &str) -> Value {
+        let wrapped = format!("const done = arguments[arguments.length - 1];\n{script}");
+        self.rt
+            .block_on(self.client.execute_async(&wrapped, vec![]))
+            .unwrap_or_else(|e| panic!("async script failed: {e}\n{script}"))
+    }
+
+    /// Waits up to 10 s for a script to return `true`.
+    pub fn wait_for_js(&self, script: &str) {
+        wait_until(Duration::from_secs(10), || {
+            self.js(script) == Value::Bool(true)
+        })
+        .unwrap_or_else(|| panic!("timed out waiting for: {script}"));
+    }
+
+    pub fn click(&self, css: &str) {
+        self.rt.block_on(async {
+            let el = self
+                .client
+                .find(fantoccini::Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("no element {css}: {e}"));
+            el.click()
+                .await
+                .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        });
+    }
+
+    pub fn url(&self) -> String {
+        self.rt
+            .block_on(self.client.current_url())
+            .unwrap()
+            .to_string()
+    }
+
+    pub fn goto(&self, url: &str) {
+        self.rt.block_on(self.client.goto(url)).unwrap();
+    }
+
+    /// URLs the stub `xdg-open` received so far.
+    pub fn opened(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.opened)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let client = self.client.clone();
+        let _ = self
+            .rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(5), client.close()).await });
+        // WebKitWebDriver leads a process group holding the host and WebKit's processes.
+        // (Not `/usr/bin/kill -TERM -PGID`: procps reads `-11` as `-1`, which is everything.)
+        if let Ok(pgid) = i32::try_from(self.driver.id())
+            && pgid > 1
+        {
+            // SAFETY: kill(2) with a negative pid signals exactly that process group.
+            unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        }
+        let _ = self.driver.wait();
+    }
+}
+
+/// X window ids whose title matches `name` exactly.
+pub fn x_windows(name: &str) -> Vec<String> {
+    let out = Command::new("xdotool")
+        .args(["search", "--name", &format!("^{name}$")])
+        .env("DISPLAY", display())
+        .output()
+        .expect("running xdotool (scripts/setup.sh installs it)");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A real key press (XTEST) into the window, after giving it the input focus.
+pub fn press_keys(window: &str, keys: &str) {
+    for args in [
+        vec!["windowfocus", "--sync", window],
+        vec!["key", "--clearmodifiers", keys],
+    ] {
+        let ok = Command::new("xdotool")
+            .args(&args)
+            .env("DISPLAY", display())
+            .status()
+            .expect("running xdotool")
+            .success();
+        assert!(ok, "xdotool {args:?} failed");
+    }
+}
