@@ -4,6 +4,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     init_logging();
+    tracing::debug!("start-up: main");
     let cli = apphost::cli::Cli::parse();
     match apphost::cli::run(cli) {
         Ok(code) => code,

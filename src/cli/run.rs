@@ -19,6 +19,7 @@ pub fn run(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
         Ok(app) => app,
         Err(code) => return Ok(code),
     };
+    tracing::debug!("start-up: manifest checked");
     let assets = Folder::new(&app.frontend)
         .with_context(|| format!("opening the frontend folder {}", app.frontend.display()))?;
     runtime::run(app, Arc::new(assets), Options::from_env())?;

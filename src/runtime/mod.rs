@@ -50,6 +50,9 @@ pub enum UserEvent {
     TrayClick,
     /// The first page fired DOMContentLoaded (only with [`Options::exit_on_load`]).
     Loaded,
+    /// The first window's page finished loading (or took too long to): time to build the
+    /// hidden windows.
+    FirstPageLoaded,
 }
 
 type ProtocolHandler =
@@ -60,6 +63,7 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
     let mut builder = EventLoopBuilder::<UserEvent>::with_user_event();
     builder.with_app_id(&app.id);
     let event_loop = builder.build();
+    tracing::debug!("start-up: event loop ready");
     let proxy = event_loop.create_proxy();
 
     let menu_proxy = proxy.clone();
@@ -69,11 +73,10 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
 
     let mut actions = menu::Actions::default();
     let bar = menu::menu_bar(&app, &mut actions);
-    let tray = app
-        .tray
-        .as_ref()
-        .and_then(|t| tray::create(t, &app, &mut actions, proxy.clone()));
-
+    // Built after the first page has loaded: asking D-Bus for a tray costs start-up time and
+    // nobody looks at the tray before the window.
+    let mut tray: Option<Option<tray_icon::TrayIcon>> = None;
+    tracing::debug!("start-up: menus ready");
     let data_dir = directories::BaseDirs::new().map(|d| d.data_dir().join(&app.id).join("webview"));
     let mut context = WebContext::new(data_dir);
     if opts.automation {
@@ -96,7 +99,7 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
     let shared = window::Shared {
         security: Arc::new(app.security.clone()),
         icon,
-        menu: bar.as_ref(),
+        menu: bar,
         proxy: proxy.clone(),
         report_load: opts.exit_on_load,
     };
@@ -107,19 +110,39 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
     });
     let mut protocol = Some(protocol_handler(site)?);
     let mut windows: HashMap<WindowId, window::Open> = HashMap::new();
-    for w in &app.windows {
+    // Visible windows now; hidden ones (shown later through the API) once the first page has
+    // loaded, so that their web processes do not slow the first paint.
+    let (mut now, mut later): (Vec<_>, Vec<_>) = app.windows.iter().partition(|w| w.visible);
+    if now.is_empty() {
+        now = std::mem::take(&mut later);
+    }
+    let later: Vec<crate::manifest::Window> = later.into_iter().cloned().collect();
+    let mut later = Some(later).filter(|l| !l.is_empty());
+    for (i, w) in now.into_iter().enumerate() {
         // The scheme lives on the shared web context: registered once, it serves every window.
-        let open = window::open(&event_loop, &mut context, w, &shared, protocol.take())?;
+        let open = window::open(
+            &event_loop,
+            &mut context,
+            w,
+            &shared,
+            protocol.take(),
+            i == 0,
+        )?;
         windows.insert(open.window.id(), open);
     }
+    {
+        let proxy = proxy.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            let _ = proxy.send_event(UserEvent::FirstPageLoaded);
+        });
+    }
+    tracing::debug!("start-up: windows open");
     let mut focused = windows.keys().next().copied();
     let quit_on_last = app.quit_on_last_window_closed;
-    drop(shared);
 
-    event_loop.run(move |event, _target, flow| {
+    event_loop.run(move |event, target, flow| {
         *flow = ControlFlow::Wait;
-        // Kept alive for as long as the loop runs.
-        let _ = (&context, &bar, &tray);
         match event {
             Event::WindowEvent {
                 window_id, event, ..
@@ -149,6 +172,20 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
                 }
             }
             Event::UserEvent(UserEvent::Loaded) => *flow = ControlFlow::Exit,
+            Event::UserEvent(UserEvent::FirstPageLoaded) => {
+                if tray.is_none() {
+                    let t = app.tray.as_ref();
+                    tray = Some(t.and_then(|t| tray::create(t, &app, &mut actions, proxy.clone())));
+                }
+                for w in later.take().unwrap_or_default() {
+                    match window::open(target, &mut context, &w, &shared, None, false) {
+                        Ok(open) => {
+                            windows.insert(open.window.id(), open);
+                        }
+                        Err(e) => tracing::error!("{e:#}"),
+                    }
+                }
+            }
             _ => {}
         }
     })

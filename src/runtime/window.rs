@@ -15,10 +15,10 @@ use crate::manifest::{self, Security};
 use crate::protocol::ORIGIN;
 
 /// Everything a window's webview shares with the others.
-pub struct Shared<'a> {
+pub struct Shared {
     pub security: Arc<Security>,
     pub icon: Option<Icon>,
-    pub menu: Option<&'a muda::Menu>,
+    pub menu: Option<muda::Menu>,
     pub proxy: EventLoopProxy<UserEvent>,
     /// Report DOMContentLoaded of the first page to the event loop (the start-up benchmark).
     pub report_load: bool,
@@ -44,8 +44,9 @@ pub fn open(
     target: &EventLoopWindowTarget<UserEvent>,
     context: &mut WebContext,
     w: &manifest::Window,
-    shared: &Shared<'_>,
+    shared: &Shared,
     protocol: Option<super::ProtocolHandler>,
+    first: bool,
 ) -> anyhow::Result<Open> {
     let mut b = WindowBuilder::new()
         .with_title(&w.title)
@@ -85,11 +86,6 @@ pub fn open(
     let vbox = window
         .default_vbox()
         .context("the window has no GTK box to hold the webview")?;
-    if let Some(menu) = shared.menu
-        && let Err(e) = menu.init_for_gtk_window(window.gtk_window(), Some(vbox))
-    {
-        tracing::warn!("window `{}`: no menu bar: {e}", w.label);
-    }
 
     let nav = Arc::clone(&shared.security);
     let popup = Arc::clone(&shared.security);
@@ -108,7 +104,16 @@ pub fn open(
     if let Some(handler) = protocol {
         wb = wb.with_asynchronous_custom_protocol(crate::protocol::SCHEME.into(), handler);
     }
-    if shared.report_load {
+    if first {
+        // Hidden windows are built once the first page has loaded, off the start-up path.
+        let proxy = shared.proxy.clone();
+        wb = wb.with_on_page_load_handler(move |event, _| {
+            if let wry::PageLoadEvent::Finished = event {
+                let _ = proxy.send_event(UserEvent::FirstPageLoaded);
+            }
+        });
+    }
+    if first && shared.report_load {
         let proxy = shared.proxy.clone();
         wb = wb
             .with_initialization_script_for_main_only(
@@ -124,6 +129,13 @@ pub fn open(
     let webview = wb
         .build_gtk(vbox)
         .with_context(|| format!("creating the webview of window `{}`", w.label))?;
+    // After the webview, so that WebKit starts loading the page while GTK builds the menu bar
+    // (muda puts the bar on top of the box either way).
+    if let Some(menu) = &shared.menu
+        && let Err(e) = menu.init_for_gtk_window(window.gtk_window(), Some(vbox))
+    {
+        tracing::warn!("window `{}`: no menu bar: {e}", w.label);
+    }
     Ok(Open {
         label: w.label.clone(),
         window,
