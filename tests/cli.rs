@@ -151,3 +151,25 @@ fn not_yet_available_verbs_say_so() {
         assert!(r.stderr.contains("not yet available"), "{}", r.stderr);
     }
 }
+
+#[test]
+fn run_refuses_a_broken_manifest_before_opening_anything() {
+    // No display is needed: nothing opens.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("web")).unwrap();
+    std::fs::write(tmp.path().join("web/index.html"), "<p>x</p>").unwrap();
+    std::fs::write(
+        tmp.path().join("app.toml"),
+        "[app]\nid = \"dev.example.x\"\nname = \"X\"\n\n[[window]]\nwidht = 3\n",
+    )
+    .unwrap();
+    let r = common::run(&["run", tmp.path().to_str().unwrap()], None);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("unknown key `widht`"), "{}", r.stderr);
+    assert!(r.stderr.contains("app.toml:6:1"), "{}", r.stderr);
+    assert!(r.stderr.contains("not started"), "{}", r.stderr);
+
+    let r = common::run(&["run", "/nonexistent/app"], None);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
+}

@@ -87,6 +87,11 @@ pub struct Session {
 }
 
 pub fn launch(app: &Path) -> Session {
+    launch_with(&["run", app.to_str().unwrap()])
+}
+
+/// Starts `apphost ARGS` under WebDriver.
+pub fn launch_with(args: &[&str]) -> Session {
     static SERIAL: Mutex<()> = Mutex::new(());
     let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     assert!(
@@ -148,7 +153,7 @@ pub fn launch(app: &Path) -> Session {
     let caps = json!({
         "webkitgtk:browserOptions": {
             "binary": env!("CARGO_BIN_EXE_apphost"),
-            "args": ["run", app.to_str().unwrap()],
+            "args": args,
         }
     });
     let Value::Object(caps) = caps else {

@@ -218,3 +218,17 @@ fn sample_app_runs_without_a_session_bus() {
         Value::String(_)
     ));
 }
+
+#[test]
+fn built_in_demo_runs_without_a_folder() {
+    let s = harness::launch_with(&["run"]);
+    assert_eq!(s.js("return document.title"), "apphost demo");
+    s.wait_for_js("return document.querySelector('#range span').textContent.startsWith('206')");
+    s.wait_for_js(
+        "return document.querySelector('#injected span').textContent === 'refused by CSP'",
+    );
+    assert_eq!(
+        s.js("return document.querySelector('#nonce span').textContent"),
+        "ran"
+    );
+}

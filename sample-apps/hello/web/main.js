@@ -13,10 +13,16 @@ function logEvent(text) {
 
 $("origin").textContent = location.origin + "/";
 
+// `invoke` arrives with apphost's IPC milestone; until then calls reject with a clear code.
+const invoke = (name, args) =>
+  typeof host?.invoke === "function"
+    ? host.invoke(name, args)
+    : Promise.reject({ code: "unavailable", message: "this apphost build has no IPC yet" });
+
 if (!host) {
   $("info").textContent = "Not running inside apphost: endpoints are unavailable.";
 } else {
-  host.invoke("app.info").then(
+  invoke("app.info").then(
     (app) => { $("info").textContent = `${app.name} ${app.version ?? ""} · apphost ${app.host_version ?? ""}`; },
     (err) => { $("info").textContent = `app.info: ${err.code}`; },
   );
@@ -24,7 +30,7 @@ if (!host) {
   $("greet-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      const r = await host.invoke("hello.greet", { name: $("name").value.trim() });
+      const r = await invoke("hello.greet", { name: $("name").value.trim() });
       $("greeting").textContent = r.greeting;
     } catch (err) {
       $("greeting").textContent = `${err.code}: ${err.message}`;
