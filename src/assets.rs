@@ -106,23 +106,30 @@ impl Assets for Folder {
     }
 }
 
-/// Files built into the binary with `include_dir!`.
+/// Files built into the binary with `include_dir!`, served from its folder `base` (`""` for
+/// the root). include_dir names every entry by its path from the root, hence the base.
 pub struct Embedded {
     dir: &'static Dir<'static>,
+    base: &'static str,
 }
 
 impl Embedded {
-    pub const fn new(dir: &'static Dir<'static>) -> Embedded {
-        Embedded { dir }
+    pub const fn new(dir: &'static Dir<'static>, base: &'static str) -> Embedded {
+        Embedded { dir, base }
     }
 }
 
 impl Assets for Embedded {
     fn lookup(&self, rel: &str) -> Lookup {
-        if rel.is_empty() || self.dir.get_dir(rel).is_some() {
+        let path = match (self.base, rel) {
+            ("", rel) => rel.to_owned(),
+            (base, "") => base.to_owned(),
+            (base, rel) => format!("{base}/{rel}"),
+        };
+        if path.is_empty() || self.dir.get_dir(&path).is_some() {
             return Lookup::Dir;
         }
-        match self.dir.get_file(rel) {
+        match self.dir.get_file(&path) {
             Some(f) => {
                 let bytes = f.contents();
                 Lookup::File(Asset {

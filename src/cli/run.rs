@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::assets::Folder;
+use crate::assets::{Assets, Embedded, Folder};
 use crate::manifest::{self, App};
 use crate::runtime::{self, Options};
 
 pub fn run(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let demo = dir.is_none();
     let dir = match dir {
         Some(d) => d.to_path_buf(),
         None => crate::demo::materialise()?,
@@ -20,9 +21,16 @@ pub fn run(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     tracing::debug!("start-up: manifest checked");
-    let assets = Folder::new(&app.frontend)
-        .with_context(|| format!("opening the frontend folder {}", app.frontend.display()))?;
-    runtime::run(app, Arc::new(assets), Options::from_env())?;
+    let assets: Arc<dyn Assets> =
+        if demo {
+            // The demo's pages come straight from the binary; only its manifest is on disk.
+            Arc::new(Embedded::new(&crate::demo::DEMO, "web"))
+        } else {
+            Arc::new(Folder::new(&app.frontend).with_context(|| {
+                format!("opening the frontend folder {}", app.frontend.display())
+            })?)
+        };
+    runtime::run(app, assets, Options::from_env())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -336,7 +336,7 @@ fn embedded_files_are_lent_not_copied() {
     static DIR: include_dir::Dir<'static> =
         include_dir::include_dir!("$CARGO_MANIFEST_DIR/templates/init");
     let site = Site {
-        assets: Arc::new(Embedded::new(&DIR)),
+        assets: Arc::new(Embedded::new(&DIR, "web")),
         security: crate::manifest::Security {
             csp: vec![],
             csp_nonce: vec![],
@@ -345,15 +345,20 @@ fn embedded_files_are_lent_not_copied() {
         },
         spa_fallback: false,
     };
-    let r = get(&site, "app://localhost/web/style.css", &[]);
+    let r = get(&site, "app://localhost/style.css", &[]);
     assert_eq!(r.status(), StatusCode::OK);
     assert!(matches!(r.body(), Cow::Borrowed(_)));
-    let r = get(&site, "app://localhost/web/index.html", &[]);
+    let r = get(&site, "app://localhost/", &[]);
+    assert!(text(&r).contains("<html"));
     assert!(matches!(r.body(), Cow::Borrowed(_)), "no nonce, no copy");
     assert_eq!(
-        get(&site, "app://localhost/web", &[]).status(),
-        StatusCode::PERMANENT_REDIRECT
+        get(&site, "app://localhost/app.toml", &[]).status(),
+        StatusCode::NOT_FOUND
     );
+    assert!(matches!(
+        Embedded::new(&DIR, "").lookup("web"),
+        crate::assets::Lookup::Dir
+    ));
     assert_eq!(
         get(&site, "app://localhost/nope", &[]).status(),
         StatusCode::NOT_FOUND

@@ -33,7 +33,7 @@ pub struct Open {
 /// The URL a window starts on: a path is always joined under `app://localhost/`, so a `url`
 /// such as `//evil.com/x` names a file, never another host.
 pub fn start_url(url: &str) -> String {
-    if url.contains("://") && !url.starts_with('/') {
+    if url::Url::parse(url).is_ok() {
         url.to_owned()
     } else {
         format!("{ORIGIN}/{}", url.trim_start_matches('/'))

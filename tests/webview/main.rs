@@ -71,12 +71,7 @@ fn csp_runs_nonced_inline_code_and_blocks_the_rest() {
     );
     assert_eq!(injected, false);
     // The pitfall the README documents: a runtime <style> is refused while style-src has a nonce.
-    let styled = s.js_async(
-        "const st = document.createElement('style');
-         st.textContent = '#styled { color: rgb(9, 9, 9) }';
-         document.head.append(st);
-         setTimeout(() => done(getComputedStyle(document.getElementById('styled')).color), 100);",
-    );
+    let styled = color_after_runtime_style(&s);
     assert_eq!(styled, "rgb(1, 2, 3)");
     let violations = s.js("return window.violations");
     for d in ["script-src-attr", "script-src-elem", "style-src-elem"] {
@@ -87,16 +82,21 @@ fn csp_runs_nonced_inline_code_and_blocks_the_rest() {
     }
 }
 
-#[test]
-fn nonce_opt_out_lets_runtime_styles_apply() {
-    let s = launch(&repo().join("tests/apps/nonce-off"));
-    assert_eq!(s.js("return window.inlineRan === true"), true);
-    let styled = s.js_async(
+/// Adds a `<style>` at run time (as CSS-in-JS libraries do) and returns `#styled`'s colour.
+fn color_after_runtime_style(s: &harness::Session) -> Value {
+    s.js_async(
         "const st = document.createElement('style');
          st.textContent = '#styled { color: rgb(9, 9, 9) }';
          document.head.append(st);
          setTimeout(() => done(getComputedStyle(document.getElementById('styled')).color), 100);",
-    );
+    )
+}
+
+#[test]
+fn nonce_opt_out_lets_runtime_styles_apply() {
+    let s = launch(&repo().join("tests/apps/nonce-off"));
+    assert_eq!(s.js("return window.inlineRan === true"), true);
+    let styled = color_after_runtime_style(&s);
     assert_eq!(styled, "rgb(9, 9, 9)");
 }
 
