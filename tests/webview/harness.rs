@@ -130,7 +130,7 @@ pub fn launch_with(args: &[&str]) -> Session {
             .arg(format!("--port={port}"))
             .env("DISPLAY", display())
             .env("APPHOST_AUTOMATION", "1")
-            .env("APPHOST_LOG", "apphost=debug")
+            .env("APPHOST_LOG", "apphost=info")
             .env("PATH", &path)
             .env("XDG_DATA_HOME", home.path().join("data"))
             .env("XDG_CACHE_HOME", home.path().join("cache"))
