@@ -9,6 +9,7 @@ pub mod builtins;
 pub mod cli;
 pub mod demo;
 pub mod icon;
+pub mod ipc;
 pub mod manifest;
 pub mod pattern;
 pub mod protocol;

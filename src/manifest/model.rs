@@ -136,6 +136,8 @@ pub struct SecuritySection {
     /// URL patterns opened in the system browser instead of the window, e.g. `https://*`.
     #[serde(default)]
     pub open_external: Vec<String>,
+    /// Largest `invoke` payload, each way: bytes, or a string like `"32 MiB"`. Default 32 MiB.
+    pub max_payload: Option<ByteSize>,
 }
 
 /// A CSP as written: one policy string, or a table of directives.

@@ -67,7 +67,12 @@ pub struct Security {
     pub csp_nonce: Vec<String>,
     pub allow_navigation: Vec<String>,
     pub open_external: Vec<String>,
+    /// Largest `invoke` payload in bytes, each way.
+    pub max_payload: u64,
 }
+
+/// `[security] max-payload` when not given.
+pub const DEFAULT_MAX_PAYLOAD: u64 = 32 << 20;
 
 impl Security {
     /// The policy as a header value, without nonces.
@@ -284,6 +289,7 @@ pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, 
         }),
         allow_navigation: sec.allow_navigation.clone(),
         open_external: sec.open_external.clone(),
+        max_payload: sec.max_payload.map_or(DEFAULT_MAX_PAYLOAD, |b| b.0),
     };
 
     let script_limits = Limits::default().apply(&m.scripts.clone().unwrap_or_default());

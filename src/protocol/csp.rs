@@ -149,6 +149,7 @@ mod tests {
             csp_nonce: nonce.iter().map(|s| s.to_string()).collect(),
             allow_navigation: vec![],
             open_external: vec![],
+            max_payload: 1 << 20,
         }
     }
 

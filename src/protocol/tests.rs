@@ -43,6 +43,7 @@ fn site(spa: bool) -> (tempfile::TempDir, Site) {
             csp_nonce: vec!["script-src".into(), "style-src".into()],
             allow_navigation: vec![],
             open_external: vec![],
+            max_payload: 1 << 20,
         },
         spa_fallback: spa,
     };
@@ -342,6 +343,7 @@ fn embedded_files_are_lent_not_copied() {
             csp_nonce: vec![],
             allow_navigation: vec![],
             open_external: vec![],
+            max_payload: 1 << 20,
         },
         spa_fallback: false,
     };

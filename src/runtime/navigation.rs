@@ -91,6 +91,7 @@ mod tests {
             csp_nonce: vec![],
             allow_navigation: vec!["https://docs.example.com/*".into()],
             open_external: vec!["https://*".into(), "mailto:*".into()],
+            max_payload: 1 << 20,
         };
         for (url, want) in [
             ("app://localhost/", Allow),

@@ -1,0 +1,188 @@
+//! Calls from the page to the host: one pure function from a decoded call to a reply. It checks,
+//! in this order, the caller's origin and the per-launch key (so that nothing about the app's
+//! endpoints leaks to a caller without them), the payload size, that the endpoint is declared,
+//! that the calling window is granted it, and the arguments; then it hands the call to a
+//! [`Dispatch`]. The transports (a custom-protocol request, a posted message) only decode and
+//! encode around it.
+
+mod error;
+pub mod http;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::manifest::{App, Endpoint};
+use crate::pattern::wildcard_match;
+
+pub use error::{CODES, IpcError};
+
+/// What a call carries, as the transport decoded it.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    /// The label of the calling window (wry's webview id).
+    pub window: &'a str,
+    /// The origin of the calling document, if the transport knows it.
+    pub origin: Option<&'a str>,
+    pub key: Option<&'a str>,
+    pub endpoint: &'a str,
+    pub body: Body<'a>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    /// UTF-8 JSON; empty means `null`.
+    Json(&'a [u8]),
+    /// Raw bytes (an ArrayBuffer or Uint8Array argument).
+    Bytes(&'a [u8]),
+}
+
+/// Decoded arguments as a handler receives them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Args {
+    Json(Value),
+    Bytes(Vec<u8>),
+}
+
+/// What a handler returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Json(Value),
+    Bytes(Vec<u8>),
+}
+
+impl Reply {
+    pub fn len(&self) -> usize {
+        match self {
+            Reply::Json(v) => v.to_string().len(),
+            Reply::Bytes(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Runs a call that passed every check.
+pub trait Dispatch: Send + Sync {
+    fn dispatch(
+        &self,
+        name: &str,
+        endpoint: &Endpoint,
+        window: &str,
+        args: Args,
+    ) -> Result<Reply, IpcError>;
+}
+
+pub struct Router {
+    key: String,
+    origins: Vec<String>,
+    endpoints: BTreeMap<String, Endpoint>,
+    /// Window label → its grants; `None` grants every declared endpoint.
+    grants: HashMap<String, Option<Vec<String>>>,
+    max_payload: usize,
+    dispatch: Arc<dyn Dispatch>,
+}
+
+impl Router {
+    /// `origins`: where calls may come from (`app://localhost`, and in `dev` the dev server).
+    pub fn new(
+        app: &App,
+        key: String,
+        origins: Vec<String>,
+        dispatch: Arc<dyn Dispatch>,
+    ) -> Router {
+        Router {
+            key,
+            origins,
+            endpoints: app.endpoints.clone(),
+            grants: app
+                .windows
+                .iter()
+                .map(|w| (w.label.clone(), w.endpoints.clone()))
+                .collect(),
+            max_payload: usize::try_from(app.security.max_payload).unwrap_or(usize::MAX),
+            dispatch,
+        }
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    pub fn max_payload(&self) -> usize {
+        self.max_payload
+    }
+
+    pub fn handle(&self, call: &Call<'_>) -> Result<Reply, IpcError> {
+        match call.origin {
+            Some(o) if self.origins.iter().any(|allowed| allowed == o) => {}
+            other => {
+                return Err(IpcError::Forbidden(format!(
+                    "calls are accepted only from the app's own pages, not from {}",
+                    other.unwrap_or("an unknown origin")
+                )));
+            }
+        }
+        if !call
+            .key
+            .is_some_and(|k| same(k.as_bytes(), self.key.as_bytes()))
+        {
+            return Err(IpcError::Forbidden(
+                "the call does not carry this launch's key".into(),
+            ));
+        }
+        let bytes = match call.body {
+            Body::Json(b) | Body::Bytes(b) => b,
+        };
+        if bytes.len() > self.max_payload {
+            return Err(IpcError::TooLarge(self.max_payload));
+        }
+        let Some(endpoint) = self.endpoints.get(call.endpoint) else {
+            return Err(IpcError::NotFound(call.endpoint.to_owned()));
+        };
+        let granted = match self.grants.get(call.window) {
+            Some(None) => true,
+            Some(Some(list)) => list.iter().any(|g| wildcard_match(g, call.endpoint)),
+            None => false,
+        };
+        if !granted {
+            return Err(IpcError::Forbidden(format!(
+                "window `{}` is not granted `{}` (see its `endpoints` in app.toml)",
+                call.window, call.endpoint
+            )));
+        }
+        let args = match call.body {
+            Body::Bytes(b) => Args::Bytes(b.to_vec()),
+            Body::Json([]) => Args::Json(Value::Null),
+            Body::Json(b) => Args::Json(
+                serde_json::from_slice(b)
+                    .map_err(|e| IpcError::BadArgs(format!("the arguments are not JSON: {e}")))?,
+            ),
+        };
+        let reply = self
+            .dispatch
+            .dispatch(call.endpoint, endpoint, call.window, args)?;
+        if reply.len() > self.max_payload {
+            return Err(IpcError::TooLarge(self.max_payload));
+        }
+        Ok(reply)
+    }
+}
+
+/// Compares in time that depends only on the lengths, so the key cannot be guessed byte by byte.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A fresh per-launch key: 256 bits from the OS CSPRNG, hex.
+pub fn launch_key() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,273 @@
+use super::*;
+use crate::manifest::{Handler, Limits};
+
+struct Echo;
+
+impl Dispatch for Echo {
+    fn dispatch(
+        &self,
+        name: &str,
+        _: &Endpoint,
+        window: &str,
+        args: Args,
+    ) -> Result<Reply, IpcError> {
+        match (name, args) {
+            ("fail", _) => Err(IpcError::Handler("it failed".into())),
+            ("big", _) => Ok(Reply::Bytes(vec![0; 2048])),
+            (_, Args::Json(v)) => Ok(Reply::Json(
+                serde_json::json!({ "window": window, "args": v }),
+            )),
+            (_, Args::Bytes(b)) => Ok(Reply::Bytes(b)),
+        }
+    }
+}
+
+fn endpoint() -> Endpoint {
+    Endpoint {
+        handler: Handler::Builtin("app.info".into()),
+        scope: vec![],
+        allow_urls: vec![],
+        invoke: vec![],
+        timeout: None,
+        limits: Limits::default(),
+    }
+}
+
+fn router() -> Router {
+    let mut endpoints = BTreeMap::new();
+    for name in ["notes.load", "notes.save", "app.info", "fail", "big"] {
+        endpoints.insert(name.to_owned(), endpoint());
+    }
+    Router {
+        key: "k".repeat(64),
+        origins: vec!["app://localhost".into()],
+        endpoints,
+        grants: HashMap::from([
+            ("main".to_owned(), None),
+            (
+                "notes".to_owned(),
+                Some(vec!["notes.*".to_owned(), "big".to_owned()]),
+            ),
+            ("bare".to_owned(), Some(vec![])),
+        ]),
+        max_payload: 1024,
+        dispatch: Arc::new(Echo),
+    }
+}
+
+fn call<'a>(window: &'a str, endpoint: &'a str, body: Body<'a>, key: &'a str) -> Call<'a> {
+    Call {
+        window,
+        origin: Some("app://localhost"),
+        key: Some(key),
+        endpoint,
+        body,
+    }
+}
+
+fn code(r: Result<Reply, IpcError>) -> &'static str {
+    match r {
+        Ok(_) => "ok",
+        Err(e) => e.code(),
+    }
+}
+
+#[test]
+fn permission_matrix() {
+    let r = router();
+    let key = r.key().to_owned();
+    let cases = [
+        ("main", "notes.load", "ok"),
+        ("main", "app.info", "ok"),
+        ("main", "nope", "not_found"),
+        ("notes", "notes.save", "ok"),
+        ("notes", "app.info", "forbidden"),
+        ("notes", "nope", "not_found"),
+        ("bare", "app.info", "forbidden"),
+        ("bare", "notes.load", "forbidden"),
+        ("ghost", "app.info", "forbidden"),
+    ];
+    for (window, ep, want) in cases {
+        assert_eq!(
+            code(r.handle(&call(window, ep, Body::Json(b"{}"), &key))),
+            want,
+            "{window} → {ep}"
+        );
+    }
+}
+
+#[test]
+fn origin_and_key_come_first() {
+    let r = router();
+    let key = r.key().to_owned();
+    let mut c = call("main", "nope", Body::Json(b"{}"), &key);
+    c.origin = Some("https://evil.example");
+    assert_eq!(
+        code(r.handle(&c)),
+        "forbidden",
+        "an unknown endpoint is not revealed"
+    );
+    c.origin = None;
+    assert_eq!(code(r.handle(&c)), "forbidden");
+    c.origin = Some("app://localhost.evil");
+    assert_eq!(code(r.handle(&c)), "forbidden");
+    let mut c = call("main", "app.info", Body::Json(b"{}"), "wrong");
+    assert_eq!(code(r.handle(&c)), "forbidden");
+    c.key = None;
+    assert_eq!(code(r.handle(&c)), "forbidden");
+    let short = &key[..63];
+    assert_eq!(
+        code(r.handle(&call("main", "app.info", Body::Json(b"{}"), short))),
+        "forbidden"
+    );
+}
+
+#[test]
+fn payloads() {
+    let r = router();
+    let key = r.key().to_owned();
+    let ok = r.handle(&call(
+        "main",
+        "app.info",
+        Body::Json(br#"{"a":[1,2]}"#),
+        &key,
+    ));
+    assert_eq!(
+        ok,
+        Ok(Reply::Json(
+            serde_json::json!({ "window": "main", "args": { "a": [1, 2] } })
+        ))
+    );
+    let empty = r.handle(&call("main", "app.info", Body::Json(b""), &key));
+    assert_eq!(
+        empty,
+        Ok(Reply::Json(
+            serde_json::json!({ "window": "main", "args": null })
+        ))
+    );
+    let bytes = r.handle(&call("main", "app.info", Body::Bytes(&[0, 255, 7]), &key));
+    assert_eq!(bytes, Ok(Reply::Bytes(vec![0, 255, 7])));
+    for bad in [&b"{"[..], b"nul", b"\xff\xfe", b"{\"a\":1}x"] {
+        assert_eq!(
+            code(r.handle(&call("main", "app.info", Body::Json(bad), &key))),
+            "bad_args"
+        );
+    }
+    let big = vec![b' '; 1025];
+    assert_eq!(
+        code(r.handle(&call("main", "app.info", Body::Json(&big), &key))),
+        "too_large"
+    );
+    assert_eq!(
+        code(r.handle(&call("main", "app.info", Body::Bytes(&big), &key))),
+        "too_large"
+    );
+    // A reply over the limit is refused too.
+    assert_eq!(
+        code(r.handle(&call("main", "big", Body::Json(b""), &key))),
+        "too_large"
+    );
+    assert_eq!(
+        code(r.handle(&call("main", "fail", Body::Json(b""), &key))),
+        "handler_error"
+    );
+}
+
+#[test]
+fn errors_have_stable_codes() {
+    let all = [
+        IpcError::NotFound("x".into()),
+        IpcError::Forbidden("x".into()),
+        IpcError::BadArgs("x".into()),
+        IpcError::TooLarge(1),
+        IpcError::Timeout(1),
+        IpcError::Handler("x".into()),
+        IpcError::Unavailable("x".into()),
+    ];
+    let codes: Vec<&str> = all.iter().map(IpcError::code).collect();
+    assert_eq!(codes, CODES);
+    assert_eq!(
+        all[0].to_json()["message"],
+        "no endpoint `x` is declared in app.toml"
+    );
+}
+
+#[test]
+fn keys_are_fresh_and_long() {
+    let a = launch_key().unwrap();
+    assert_eq!(a.len(), 64);
+    assert_ne!(a, launch_key().unwrap());
+    assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"ab", b"abc"));
+}
+
+#[test]
+fn http_transport() {
+    let r = router();
+    let key = r.key().to_owned();
+    let req = |method: &str, path: &str, ct: &str, key: &str, body: &[u8]| {
+        ::http::Request::builder()
+            .method(method)
+            .uri(format!("app://localhost{path}"))
+            .header("origin", "app://localhost")
+            .header("content-type", ct)
+            .header(http::KEY_HEADER, key)
+            .body(body.to_vec())
+            .unwrap()
+    };
+    let res = http::respond(
+        &r,
+        "main",
+        &req(
+            "POST",
+            "/__apphost/ipc/app.info",
+            "application/json",
+            &key,
+            b"[1]",
+        ),
+    );
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    assert_eq!(&res.body()[..], br#"{"args":[1],"window":"main"}"#);
+    let res = http::respond(
+        &r,
+        "main",
+        &req(
+            "POST",
+            "/__apphost/ipc/app.info",
+            "application/octet-stream",
+            &key,
+            &[1, 2],
+        ),
+    );
+    assert_eq!(res.headers()["content-type"], "application/octet-stream");
+    assert_eq!(&res.body()[..], &[1, 2]);
+    for (method, path, key, status, code) in [
+        (
+            "GET",
+            "/__apphost/ipc/app.info",
+            key.as_str(),
+            400,
+            "bad_args",
+        ),
+        ("POST", "/__apphost/ipc/app.info", "bad", 403, "forbidden"),
+        (
+            "POST",
+            "/__apphost/ipc/missing",
+            key.as_str(),
+            404,
+            "not_found",
+        ),
+        (
+            "POST",
+            "/__apphost/ipc/fail",
+            key.as_str(),
+            500,
+            "handler_error",
+        ),
+    ] {
+        let res = http::respond(&r, "main", &req(method, path, "application/json", key, b""));
+        assert_eq!(res.status(), status, "{method} {path}");
+        let v: serde_json::Value = serde_json::from_slice(res.body()).unwrap();
+        assert_eq!(v["code"], code);
+    }
+}
