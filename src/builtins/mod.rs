@@ -2,6 +2,13 @@
 //! can refuse an unknown builtin before anything runs; the IPC layer binds each name to its
 //! handler.
 
+mod host;
+pub mod paths;
+mod store;
+
+pub use host::{Host, Ui, UiRequest};
+pub use store::write_atomic;
+
 /// One builtin endpoint handler.
 #[derive(Debug, Clone, Copy)]
 pub struct Builtin {

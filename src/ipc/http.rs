@@ -54,12 +54,27 @@ fn handle(router: &Router, window: &str, req: &Request<Vec<u8>>) -> Result<Reply
     } else {
         Body::Json(req.body())
     };
+    // WebKit sends no `Origin` with a same-origin request to a custom scheme, but it does send
+    // the `Referer`; a cross-origin request carries `Origin`. So: Origin first, else the
+    // referring page's origin, else unknown (refused).
+    let referer = text(header::REFERER.as_str()).and_then(origin_of);
+    let origin = text(header::ORIGIN.as_str()).or(referer.as_deref());
     router.handle(&Call {
         window,
-        origin: text(header::ORIGIN.as_str()),
+        origin,
         key: text(KEY_HEADER),
         endpoint,
         body,
+    })
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    let host = u.host_str()?;
+    Some(match u.port() {
+        Some(p) => format!("{}://{host}:{p}", u.scheme()),
+        None => format!("{}://{host}", u.scheme()),
     })
 }
 

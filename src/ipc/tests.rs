@@ -271,3 +271,34 @@ fn http_transport() {
         assert_eq!(v["code"], code);
     }
 }
+
+#[test]
+fn origin_from_the_referer_when_webkit_sends_no_origin() {
+    let r = router();
+    let key = r.key().to_owned();
+    let req = |headers: &[(&str, &str)]| {
+        let mut b = ::http::Request::builder()
+            .method("POST")
+            .uri("app://localhost/__apphost/ipc/app.info");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.header(http::KEY_HEADER, key.as_str())
+            .body(Vec::new())
+            .unwrap()
+    };
+    let status = |headers: &[(&str, &str)]| http::respond(&r, "main", &req(headers)).status();
+    assert_eq!(status(&[("referer", "app://localhost/index.html")]), 200);
+    assert_eq!(status(&[("referer", "app://localhost.evil/x")]), 403);
+    assert_eq!(status(&[("referer", "https://evil.example/")]), 403);
+    assert_eq!(status(&[]), 403);
+    // A cross-origin request carries Origin, which wins over any Referer.
+    assert_eq!(
+        status(&[
+            ("origin", "https://evil.example"),
+            ("referer", "app://localhost/")
+        ]),
+        403
+    );
+    assert_eq!(status(&[("origin", "null")]), 403);
+}

@@ -4,12 +4,14 @@
 
 mod menu;
 pub mod navigation;
+mod ops;
 mod pool;
 mod tray;
 mod window;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use muda::MenuId;
@@ -20,6 +22,8 @@ use tao::window::WindowId;
 use wry::{RequestAsyncResponder, WebContext, WebViewId};
 
 use crate::assets::Assets;
+use crate::builtins::{Host, UiRequest, paths::AppDirs};
+use crate::ipc::{self, IpcError, Router};
 use crate::manifest::{App, Predefined};
 use crate::protocol::{self, Site};
 
@@ -53,6 +57,8 @@ pub enum UserEvent {
     /// The first window's page finished loading (or took too long to): time to build the
     /// hidden windows.
     FirstPageLoaded,
+    /// A builtin needs the UI thread; the answer goes back on the channel.
+    Ui(UiRequest, mpsc::Sender<Result<serde_json::Value, IpcError>>),
 }
 
 type ProtocolHandler =
@@ -62,7 +68,17 @@ type ProtocolHandler =
 pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<()> {
     let mut builder = EventLoopBuilder::<UserEvent>::with_user_event();
     builder.with_app_id(&app.id);
-    let event_loop = builder.build();
+    // tao panics when GTK cannot start (no display); say so plainly instead, without the
+    // panic's own message and backtrace.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.build()));
+    std::panic::set_hook(hook);
+    let event_loop = built.map_err(|_| {
+        anyhow::anyhow!(
+            "cannot open a window: GTK could not start (is DISPLAY set and an X server running?)"
+        )
+    })?;
     tracing::debug!("start-up: event loop ready");
     let proxy = event_loop.create_proxy();
 
@@ -77,8 +93,8 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
     // nobody looks at the tray before the window.
     let mut tray: Option<Option<tray_icon::TrayIcon>> = None;
     tracing::debug!("start-up: menus ready");
-    let data_dir = directories::BaseDirs::new().map(|d| d.data_dir().join(&app.id).join("webview"));
-    let mut context = WebContext::new(data_dir);
+    let dirs = AppDirs::for_app(&app.id);
+    let mut context = WebContext::new(Some(dirs.data.join("webview")));
     if opts.automation {
         tracing::info!("automation on: this app accepts a WebDriver session");
         context.set_allows_automation(true);
@@ -96,7 +112,16 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
                 None
             }
         });
+    let key = ipc::launch_key().context("no randomness for the launch key")?;
+    let host = Host::new(&app, &dirs, ui_channel(proxy.clone()));
+    let router = Arc::new(Router::new(
+        &app,
+        key.clone(),
+        vec![protocol::ORIGIN.to_owned()],
+        Arc::new(host),
+    ));
     let shared = window::Shared {
+        bridge: window::bridge_script(&key),
         security: Arc::new(app.security.clone()),
         icon,
         menu: bar,
@@ -108,7 +133,7 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
         security: app.security.clone(),
         spa_fallback: app.spa_fallback,
     });
-    let mut protocol = Some(protocol_handler(site)?);
+    let mut protocol = Some(protocol_handler(site, router)?);
     let mut windows: HashMap<WindowId, window::Open> = HashMap::new();
     // Visible windows now; hidden ones (shown later through the API) once the first page has
     // loaded, so that their web processes do not slow the first paint.
@@ -172,6 +197,28 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
                 }
             }
             Event::UserEvent(UserEvent::Loaded) => *flow = ControlFlow::Exit,
+            Event::UserEvent(UserEvent::Ui(request, reply)) => {
+                let answer = match request {
+                    UiRequest::Exit(code) => {
+                        *flow = ControlFlow::ExitWithCode(code);
+                        Ok(serde_json::Value::Null)
+                    }
+                    UiRequest::ListWindows => Ok(serde_json::Value::from(
+                        windows
+                            .values()
+                            .map(|w| serde_json::json!({ "label": w.label, "visible": w.window.is_visible() }))
+                            .collect::<Vec<_>>(),
+                    )),
+                    UiRequest::Window { label, op, args } => {
+                        if op == "open" {
+                            ops::open_declared(&label, &app, &mut windows, &mut later, target, &mut context, &shared)
+                        } else {
+                            ops::window_op(&label, &op, &args, &mut windows, quit_on_last, flow)
+                        }
+                    }
+                };
+                let _ = reply.send(answer);
+            }
             Event::UserEvent(UserEvent::FirstPageLoaded) => {
                 if tray.is_none() {
                     let t = app.tray.as_ref();
@@ -193,13 +240,19 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
 
 /// Serves `app://` on the worker pool. A panic in the protocol becomes a 500, not a hung
 /// request or a dead host.
-fn protocol_handler(site: Arc<Site>) -> anyhow::Result<ProtocolHandler> {
+fn protocol_handler(site: Arc<Site>, router: Arc<Router>) -> anyhow::Result<ProtocolHandler> {
     let pool = pool::Pool::new("app-protocol", 2).context("starting the app:// workers")?;
-    Ok(Box::new(move |_webview, request, responder| {
+    Ok(Box::new(move |webview, request, responder| {
         let site = Arc::clone(&site);
+        let router = Arc::clone(&router);
+        let window = webview.to_owned();
         pool.spawn(move || {
             let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                protocol::respond(&site, &request)
+                if request.uri().path().starts_with(ipc::http::PREFIX) {
+                    ipc::http::respond(&router, &window, &request)
+                } else {
+                    protocol::respond(&site, &request)
+                }
             }))
             .unwrap_or_else(|_| {
                 tracing::error!("the app:// handler panicked on {}", request.uri());
@@ -208,6 +261,18 @@ fn protocol_handler(site: Arc<Site>) -> anyhow::Result<ProtocolHandler> {
             responder.respond(response);
         });
     }))
+}
+
+/// Carries builtin requests to the UI thread and waits (bounded) for the answer.
+fn ui_channel(proxy: tao::event_loop::EventLoopProxy<UserEvent>) -> crate::builtins::Ui {
+    Box::new(move |request| {
+        let (tx, rx) = mpsc::channel();
+        proxy
+            .send_event(UserEvent::Ui(request, tx))
+            .map_err(|_| IpcError::Unavailable("the app is shutting down".into()))?;
+        rx.recv_timeout(Duration::from_secs(10))
+            .map_err(|_| IpcError::Timeout(10_000))?
+    })
 }
 
 /// Delivers `event` to the page of every window.

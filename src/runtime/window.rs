@@ -16,6 +16,8 @@ use crate::protocol::ORIGIN;
 
 /// Everything a window's webview shares with the others.
 pub struct Shared {
+    /// `bridge.js` with this launch's key.
+    pub bridge: String,
     pub security: Arc<Security>,
     pub icon: Option<Icon>,
     pub menu: Option<muda::Menu>,
@@ -28,6 +30,11 @@ pub struct Open {
     pub label: String,
     pub window: Window,
     pub webview: WebView,
+}
+
+/// The page bridge with the launch key in it. Only the main frame of app pages gets it.
+pub fn bridge_script(key: &str) -> String {
+    include_str!("bridge.js").replace("__APPHOST_KEY__", key)
 }
 
 /// The URL a window starts on: a path is always joined under `app://localhost/`, so a `url`
@@ -95,7 +102,7 @@ pub fn open(
         .with_devtools(w.devtools)
         .with_transparent(w.transparent)
         .with_focused(w.focused)
-        .with_initialization_script_for_main_only(include_str!("bridge.js"), true)
+        .with_initialization_script_for_main_only(shared.bridge.as_str(), true)
         .with_navigation_handler(move |url| navigation::decide(&url, &nav, false))
         .with_new_window_req_handler(move |url, _| {
             navigation::decide(&url, &popup, true);

@@ -232,3 +232,43 @@ fn built_in_demo_runs_without_a_folder() {
         "ran"
     );
 }
+
+#[test]
+fn invoke_reaches_granted_builtins_and_refuses_the_rest() {
+    let s = launch(&site());
+    let call = |endpoint: &str, args: &str| {
+        s.js_async(&format!(
+            "window.apphost.invoke({endpoint:?}, {args}).then(v => done(['ok', v]), e => done(['err', e.code]))"
+        ))
+    };
+    assert_eq!(
+        call("app.info", "null"),
+        json!(["ok", { "id": "dev.apphost.test.site", "name": "Webview fixture", "version": null, "host_version": env!("CARGO_PKG_VERSION") }])
+    );
+    assert_eq!(
+        call("kv.set", "{ key: 'a', value: { n: [1, 2] } }"),
+        json!(["ok", null])
+    );
+    assert_eq!(
+        call("kv.get", "{ key: 'a' }"),
+        json!(["ok", { "n": [1, 2] }])
+    );
+    assert_eq!(call("kv.get", "{}"), json!(["err", "bad_args"]));
+    assert_eq!(
+        call("secret.info", "null"),
+        json!(["err", "forbidden"]),
+        "declared, not granted"
+    );
+    assert_eq!(call("nope", "null"), json!(["err", "not_found"]));
+    // Without the launch key (a script that found the URL but not the key).
+    let status = s.js_async(
+        "fetch('app://localhost/__apphost/ipc/app.info', { method: 'POST', body: 'null' })
+           .then(async r => done([r.status, (await r.json()).code]))",
+    );
+    assert_eq!(status, json!([403, "forbidden"]));
+    // The key is not on the page's globals.
+    assert_eq!(
+        s.js("return JSON.stringify(Object.keys(window.apphost))"),
+        json!("[\"invoke\",\"once\",\"on\",\"off\"]")
+    );
+}

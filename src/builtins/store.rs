@@ -1,0 +1,158 @@
+//! `store.*`: a persistent JSON object per app, in `$APPDATA/store.json`. Every change is
+//! written to a temporary file, flushed, and renamed over the old one, so a crash or `kill -9`
+//! mid-write leaves either the old store or the new one, never half of one.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde_json::{Map, Value};
+
+use crate::ipc::IpcError;
+
+pub struct Store {
+    path: PathBuf,
+    /// Serialises read-modify-write cycles between worker threads.
+    lock: Mutex<()>,
+}
+
+impl Store {
+    pub fn new(path: PathBuf) -> Store {
+        Store {
+            path,
+            lock: Mutex::new(()),
+        }
+    }
+
+    pub fn call(&self, op: &str, args: &Value) -> Result<Value, IpcError> {
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.load()?;
+        let key = || -> Result<String, IpcError> {
+            args.get("key")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| IpcError::BadArgs("expected { key: string }".into()))
+        };
+        match op {
+            "get" => Ok(map.get(&key()?).cloned().unwrap_or(Value::Null)),
+            "keys" => Ok(Value::from(map.keys().cloned().collect::<Vec<_>>())),
+            "set" => {
+                let value = args
+                    .get("value")
+                    .cloned()
+                    .ok_or_else(|| IpcError::BadArgs("expected { key: string, value }".into()))?;
+                map.insert(key()?, value);
+                self.save(&map)?;
+                Ok(Value::Null)
+            }
+            "delete" => {
+                let existed = map.remove(&key()?).is_some();
+                if existed {
+                    self.save(&map)?;
+                }
+                Ok(Value::Bool(existed))
+            }
+            "clear" => {
+                map.clear();
+                self.save(&map)?;
+                Ok(Value::Null)
+            }
+            _ => Err(IpcError::NotFound(format!("store.{op}"))),
+        }
+    }
+
+    fn load(&self) -> Result<Map<String, Value>, IpcError> {
+        match fs::read(&self.path) {
+            Ok(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(Value::Object(map)) => Ok(map),
+                _ => Err(IpcError::Handler(format!(
+                    "{} is not a JSON object; it was left as it is",
+                    self.path.display()
+                ))),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Map::new()),
+            Err(e) => Err(IpcError::Handler(format!("reading the store: {e}"))),
+        }
+    }
+
+    fn save(&self, map: &Map<String, Value>) -> Result<(), IpcError> {
+        let text = serde_json::to_vec_pretty(map)
+            .map_err(|e| IpcError::Handler(format!("encoding the store: {e}")))?;
+        write_atomic(&self.path, &text)
+            .map_err(|e| IpcError::Handler(format!("writing the store: {e}")))
+    }
+}
+
+/// Writes beside the target, syncs, renames over it, and syncs the folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn round_trip_and_errors() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Store::new(tmp.path().join("app/store.json"));
+        assert_eq!(s.call("get", &json!({"key": "a"})).unwrap(), Value::Null);
+        s.call("set", &json!({"key": "a", "value": {"n": [1, 2]}}))
+            .unwrap();
+        s.call("set", &json!({"key": "b", "value": "x"})).unwrap();
+        assert_eq!(
+            s.call("get", &json!({"key": "a"})).unwrap(),
+            json!({"n": [1, 2]})
+        );
+        assert_eq!(s.call("keys", &Value::Null).unwrap(), json!(["a", "b"]));
+        assert_eq!(s.call("delete", &json!({"key": "a"})).unwrap(), json!(true));
+        assert_eq!(
+            s.call("delete", &json!({"key": "a"})).unwrap(),
+            json!(false)
+        );
+        // A second store on the same file sees the same data: it is on disk.
+        let again = Store::new(tmp.path().join("app/store.json"));
+        assert_eq!(again.call("keys", &Value::Null).unwrap(), json!(["b"]));
+        again.call("clear", &Value::Null).unwrap();
+        assert_eq!(s.call("keys", &Value::Null).unwrap(), json!([]));
+        assert_eq!(
+            s.call("set", &json!({"key": 1})).unwrap_err().code(),
+            "bad_args"
+        );
+        assert_eq!(s.call("get", &json!({})).unwrap_err().code(), "bad_args");
+        // A corrupt store is reported and left alone, not overwritten.
+        fs::write(tmp.path().join("app/store.json"), "[1,").unwrap();
+        assert_eq!(
+            s.call("set", &json!({"key": "k", "value": 1}))
+                .unwrap_err()
+                .code(),
+            "handler_error"
+        );
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("app/store.json")).unwrap(),
+            "[1,"
+        );
+        // No temporary files are left behind.
+        let names: Vec<_> = fs::read_dir(tmp.path().join("app"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1);
+    }
+}

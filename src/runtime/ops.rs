@@ -1,0 +1,100 @@
+//! The window and app builtins, carried out on the UI thread.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use tao::event_loop::{ControlFlow, EventLoopWindowTarget};
+use tao::window::WindowId;
+use wry::WebContext;
+
+use super::{UserEvent, window};
+use crate::ipc::IpcError;
+use crate::manifest::{self, App};
+
+type Windows = HashMap<WindowId, window::Open>;
+
+fn find<'a>(windows: &'a Windows, label: &str) -> Option<(WindowId, &'a window::Open)> {
+    windows
+        .iter()
+        .find(|(_, w)| w.label == label)
+        .map(|(id, w)| (*id, w))
+}
+
+/// `window.open`: shows a declared window, building it first if it is not open.
+pub fn open_declared(
+    label: &str,
+    app: &App,
+    windows: &mut Windows,
+    later: &mut Option<Vec<manifest::Window>>,
+    target: &EventLoopWindowTarget<UserEvent>,
+    context: &mut WebContext,
+    shared: &window::Shared,
+) -> Result<Value, IpcError> {
+    if let Some((_, w)) = find(windows, label) {
+        w.window.set_visible(true);
+        w.window.set_focus();
+        return Ok(Value::Null);
+    }
+    let Some(declared) = app.windows.iter().find(|w| w.label == label) else {
+        return Err(IpcError::BadArgs(format!(
+            "no window `{label}` is declared in app.toml"
+        )));
+    };
+    if let Some(pending) = later {
+        pending.retain(|w| w.label != label);
+    }
+    let mut declared = declared.clone();
+    declared.visible = true;
+    let open = window::open(target, context, &declared, shared, None, false)
+        .map_err(|e| IpcError::Handler(format!("{e:#}")))?;
+    windows.insert(open.window.id(), open);
+    Ok(Value::Null)
+}
+
+/// `window.<op>` on an open window.
+pub fn window_op(
+    label: &str,
+    op: &str,
+    args: &Value,
+    windows: &mut Windows,
+    quit_on_last: bool,
+    flow: &mut ControlFlow,
+) -> Result<Value, IpcError> {
+    let Some((id, w)) = find(windows, label) else {
+        return Err(IpcError::BadArgs(format!("no open window `{label}`")));
+    };
+    let win = &w.window;
+    match op {
+        "show" => win.set_visible(true),
+        "hide" => win.set_visible(false),
+        "focus" => {
+            win.set_visible(true);
+            win.set_focus();
+        }
+        "minimize" => win.set_minimized(true),
+        "maximize" => win.set_maximized(true),
+        "unmaximize" => win.set_maximized(false),
+        "set_title" => {
+            let title = args
+                .get("title")
+                .and_then(Value::as_str)
+                .ok_or_else(|| IpcError::BadArgs("expected { title: string }".into()))?;
+            win.set_title(title);
+        }
+        "set_size" => {
+            let dim = |k: &str| {
+                args.get(k)
+                    .and_then(Value::as_u64)
+                    .filter(|v| (1..=100_000).contains(v))
+                    .ok_or_else(|| {
+                        IpcError::BadArgs("expected { width, height }: 1 to 100000".into())
+                    })
+            };
+            let (width, height) = (dim("width")?, dim("height")?);
+            win.set_inner_size(tao::dpi::LogicalSize::new(width as f64, height as f64));
+        }
+        "close" => super::close(windows, id, quit_on_last, flow),
+        _ => return Err(IpcError::NotFound(format!("window.{op}"))),
+    }
+    Ok(Value::Null)
+}
