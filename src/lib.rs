@@ -13,5 +13,6 @@ pub mod ipc;
 pub mod manifest;
 pub mod pattern;
 pub mod protocol;
+pub mod random;
 pub mod runtime;
 pub mod templates;

@@ -179,9 +179,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 /// A fresh per-launch key: 256 bits from the OS CSPRNG, hex.
 pub fn launch_key() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    crate::random::hex(32)
 }
 
 #[cfg(test)]

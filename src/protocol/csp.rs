@@ -14,11 +14,9 @@ pub struct Policy {
     pub stamp_styles: bool,
 }
 
-/// 128 bits from the OS CSPRNG, hex-encoded (hex is a subset of CSP's base64-value).
+/// 128 bits from the OS CSPRNG, hex-encoded.
 pub fn fresh_nonce() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    crate::random::hex(16)
 }
 
 /// The header value with `'nonce-…'` added to each nonce directive. A nonce directive missing
