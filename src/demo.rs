@@ -2,7 +2,6 @@
 //! out once per version to the user's cache folder, then run like any other app folder.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -28,13 +27,8 @@ fn write_dir(d: &Dir<'_>, root: &Path) -> std::io::Result<()> {
         if fs::read(&path).is_ok_and(|old| old == f.contents()) {
             continue;
         }
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        // Written beside and renamed into place, so a reader never sees half a file.
-        let tmp = path.with_extension("apphost-tmp");
-        fs::File::create(&tmp)?.write_all(f.contents())?;
-        fs::rename(&tmp, &path)?;
+        // A reader (another `apphost run`) never sees half a file.
+        crate::fs_util::write_atomic(&path, f.contents())?;
     }
     for sub in d.dirs() {
         write_dir(sub, root)?;

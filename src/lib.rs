@@ -8,6 +8,7 @@ pub mod assets;
 pub mod builtins;
 pub mod cli;
 pub mod demo;
+pub mod fs_util;
 pub mod icon;
 pub mod ipc;
 pub mod manifest;

@@ -7,7 +7,6 @@ pub mod paths;
 mod store;
 
 pub use host::{Host, Ui, UiRequest};
-pub use store::write_atomic;
 
 /// One builtin endpoint handler.
 #[derive(Debug, Clone, Copy)]

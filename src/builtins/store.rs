@@ -3,8 +3,7 @@
 //! mid-write leaves either the old store or the new one, never half of one.
 
 use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use serde_json::{Map, Value};
@@ -79,28 +78,9 @@ impl Store {
     fn save(&self, map: &Map<String, Value>) -> Result<(), IpcError> {
         let text = serde_json::to_vec_pretty(map)
             .map_err(|e| IpcError::Handler(format!("encoding the store: {e}")))?;
-        write_atomic(&self.path, &text)
+        crate::fs_util::write_atomic(&self.path, &text)
             .map_err(|e| IpcError::Handler(format!("writing the store: {e}")))
     }
-}
-
-/// Writes beside the target, syncs, renames over it, and syncs the folder.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
