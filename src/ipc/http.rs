@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use http::{Method, Request, Response, StatusCode, header};
 
-use super::{Body, Call, IpcError, Reply, Router};
+use super::{Body, Call, Encoded, IpcError, Router};
 
 /// Where calls go: `app://localhost/__apphost/ipc/<endpoint>`.
 pub const PREFIX: &str = "/__apphost/ipc/";
@@ -19,12 +19,8 @@ pub fn respond(
     req: &Request<Vec<u8>>,
 ) -> Response<Cow<'static, [u8]>> {
     match handle(router, window, req) {
-        Ok(Reply::Json(v)) => reply(
-            StatusCode::OK,
-            "application/json",
-            v.to_string().into_bytes(),
-        ),
-        Ok(Reply::Bytes(b)) => reply(StatusCode::OK, "application/octet-stream", b),
+        Ok(Encoded::Json(b)) => reply(StatusCode::OK, "application/json", b),
+        Ok(Encoded::Bytes(b)) => reply(StatusCode::OK, "application/octet-stream", b),
         Err(e) => {
             if !matches!(
                 e,
@@ -41,7 +37,7 @@ pub fn respond(
     }
 }
 
-fn handle(router: &Router, window: &str, req: &Request<Vec<u8>>) -> Result<Reply, IpcError> {
+fn handle(router: &Router, window: &str, req: &Request<Vec<u8>>) -> Result<Encoded, IpcError> {
     if req.method() != Method::POST {
         return Err(IpcError::BadArgs("calls are POST requests".into()));
     }
@@ -90,13 +86,13 @@ pub fn status(e: &IpcError) -> StatusCode {
     }
 }
 
+/// Built on the protocol's own response, so calls carry the headers every `app://` answer does.
 fn reply(
     status: StatusCode,
     content_type: &'static str,
     body: Vec<u8>,
 ) -> Response<Cow<'static, [u8]>> {
-    let mut r = Response::new(Cow::Owned(body));
-    *r.status_mut() = status;
+    let mut r = crate::protocol::response(status, Cow::Owned(body));
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -105,10 +101,6 @@ fn reply(
     h.insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        header::HeaderValue::from_static("nosniff"),
     );
     r
 }

@@ -52,17 +52,13 @@ pub enum Reply {
     Bytes(Vec<u8>),
 }
 
-impl Reply {
-    pub fn len(&self) -> usize {
-        match self {
-            Reply::Json(v) => v.to_string().len(),
-            Reply::Bytes(b) => b.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+/// A reply as it goes on the wire, encoded once, here, so that its size can be checked
+/// against the limit without encoding it twice.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Encoded {
+    /// UTF-8 JSON text.
+    Json(Vec<u8>),
+    Bytes(Vec<u8>),
 }
 
 /// Runs a call that passed every check.
@@ -116,7 +112,7 @@ impl Router {
         self.max_payload
     }
 
-    pub fn handle(&self, call: &Call<'_>) -> Result<Reply, IpcError> {
+    pub fn handle(&self, call: &Call<'_>) -> Result<Encoded, IpcError> {
         match call.origin {
             Some(o) if self.origins.iter().any(|allowed| allowed == o) => {}
             other => {
@@ -162,10 +158,15 @@ impl Router {
                     .map_err(|e| IpcError::BadArgs(format!("the arguments are not JSON: {e}")))?,
             ),
         };
-        let reply = self
+        let reply = match self
             .dispatch
-            .dispatch(call.endpoint, endpoint, call.window, args)?;
-        if reply.len() > self.max_payload {
+            .dispatch(call.endpoint, endpoint, call.window, args)?
+        {
+            Reply::Json(v) => Encoded::Json(v.to_string().into_bytes()),
+            Reply::Bytes(b) => Encoded::Bytes(b),
+        };
+        let (Encoded::Json(b) | Encoded::Bytes(b)) = &reply;
+        if b.len() > self.max_payload {
             return Err(IpcError::TooLarge(self.max_payload));
         }
         Ok(reply)

@@ -65,7 +65,11 @@ fn call<'a>(window: &'a str, endpoint: &'a str, body: Body<'a>, key: &'a str) ->
     }
 }
 
-fn code(r: Result<Reply, IpcError>) -> &'static str {
+fn json(v: serde_json::Value) -> Encoded {
+    Encoded::Json(v.to_string().into_bytes())
+}
+
+fn code(r: Result<Encoded, IpcError>) -> &'static str {
     match r {
         Ok(_) => "ok",
         Err(e) => e.code(),
@@ -134,19 +138,17 @@ fn payloads() {
     ));
     assert_eq!(
         ok,
-        Ok(Reply::Json(
+        Ok(json(
             serde_json::json!({ "window": "main", "args": { "a": [1, 2] } })
         ))
     );
     let empty = r.handle(&call("main", "app.info", Body::Json(b""), &key));
     assert_eq!(
         empty,
-        Ok(Reply::Json(
-            serde_json::json!({ "window": "main", "args": null })
-        ))
+        Ok(json(serde_json::json!({ "window": "main", "args": null })))
     );
     let bytes = r.handle(&call("main", "app.info", Body::Bytes(&[0, 255, 7]), &key));
-    assert_eq!(bytes, Ok(Reply::Bytes(vec![0, 255, 7])));
+    assert_eq!(bytes, Ok(Encoded::Bytes(vec![0, 255, 7])));
     for bad in [&b"{"[..], b"nul", b"\xff\xfe", b"{\"a\":1}x"] {
         assert_eq!(
             code(r.handle(&call("main", "app.info", Body::Json(bad), &key))),
@@ -227,6 +229,7 @@ fn http_transport() {
     );
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/json");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(&res.body()[..], br#"{"args":[1],"window":"main"}"#);
     let res = http::respond(
         &r,
