@@ -4,7 +4,7 @@
 
 mod host;
 pub mod paths;
-mod store;
+pub mod store;
 
 pub use host::{Host, Ui, UiRequest};
 
