@@ -2,6 +2,7 @@
 //! can refuse an unknown builtin before anything runs; the IPC layer binds each name to its
 //! handler.
 
+pub mod fs;
 mod host;
 pub mod paths;
 pub mod store;

@@ -112,6 +112,15 @@ impl IpcError {
         }
     }
 
+    /// An `io_error` with a message of the caller's, its kind taken from std's (so callers
+    /// outside this module need not name [`IoKind`]).
+    pub fn io_message(kind: io::ErrorKind, message: String) -> IpcError {
+        IpcError::Io {
+            kind: IoKind::of(&io::Error::from(kind)),
+            message,
+        }
+    }
+
     /// `{"code": …, "message": …}`, what the promise rejects with; `io_error` adds `kind`.
     pub fn to_json(&self) -> serde_json::Value {
         let mut v = serde_json::json!({ "code": self.code(), "message": self.to_string() });
@@ -196,6 +205,9 @@ mod tests {
             Some(3),
             "code, message, kind"
         );
+        let e = IpcError::io_message(io::ErrorKind::IsADirectory, "`$HOME` is a folder".into());
+        assert_eq!(e.to_json()["kind"], "is_a_directory");
+        assert_eq!(e.to_string(), "`$HOME` is a folder");
         // Other codes keep their two fields.
         assert_eq!(
             IpcError::BadArgs("b".into()).to_json(),
