@@ -1,5 +1,15 @@
-//! `*` wildcards, as used by window endpoint grants (`notes.*`) and URL patterns
-//! (`https://*.example.com/*`). `*` matches any run of characters, nothing else is special.
+//! Text patterns, matched as plain strings: no file system here.
+//!
+//! - [`wildcard_match`]: `*` wildcards, as used by window endpoint grants (`notes.*`) and URL
+//!   patterns (`https://*.example.com/*`). `*` matches any run of characters, nothing else is
+//!   special.
+//! - [`glob_match`]: path globs over `/`-separated segments, as used by endpoint scopes
+//!   (`$APPDATA/notes/**/*.md`). Callers resolve the literal folder part
+//!   ([`literal_prefix`]) themselves and match only the rest here.
+
+mod glob;
+
+pub use glob::{Glob, check_glob, glob_match, literal_prefix};
 
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
     let mut parts = pattern.split('*');
@@ -23,35 +33,4 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::wildcard_match as m;
-
-    #[test]
-    fn wildcards() {
-        let cases = [
-            ("notes.*", "notes.save", true),
-            ("notes.*", "notes", false),
-            ("notes.*", "files.read", false),
-            ("*", "anything", true),
-            ("app.info", "app.info", true),
-            ("app.info", "app.infos", false),
-            ("https://*", "https://example.com/x", true),
-            ("https://*", "http://example.com", false),
-            ("https://*.example.com/*", "https://a.example.com/p", true),
-            (
-                "https://*.example.com/*",
-                "https://example.com.evil.org/p",
-                false,
-            ),
-            ("a*b*c", "abc", true),
-            ("a*b*c", "aXbYc", true),
-            ("a*b*c", "acb", false),
-            ("a*a", "a", false),
-            ("", "", true),
-            ("", "x", false),
-        ];
-        for (p, t, want) in cases {
-            assert_eq!(m(p, t), want, "{p} ~ {t}");
-        }
-    }
-}
+mod tests;

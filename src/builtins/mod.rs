@@ -2,10 +2,11 @@
 //! can refuse an unknown builtin before anything runs; the IPC layer binds each name to its
 //! handler.
 
+pub mod fs;
 mod host;
 mod notify;
 pub mod paths;
-mod store;
+pub mod store;
 
 pub use host::{Host, Ui, UiRequest};
 

@@ -1,6 +1,7 @@
 //! `store.*`: a persistent JSON object per app, in `$APPDATA/store.json`. Every change is
 //! written to a temporary file, flushed, and renamed over the old one, so a crash or `kill -9`
-//! mid-write leaves either the old store or the new one, never half of one.
+//! mid-write leaves either the old store or the new one, never half of one; the temp files such
+//! a crash leaves are swept on the store's first use.
 
 use std::fs;
 use std::path::PathBuf;
@@ -12,20 +13,27 @@ use crate::ipc::IpcError;
 
 pub struct Store {
     path: PathBuf,
-    /// Serialises read-modify-write cycles between worker threads.
-    lock: Mutex<()>,
+    /// Serialises read-modify-write cycles between worker threads. It holds whether the temp
+    /// files of dead writers have been swept yet.
+    lock: Mutex<bool>,
 }
 
 impl Store {
     pub fn new(path: PathBuf) -> Store {
         Store {
             path,
-            lock: Mutex::new(()),
+            lock: Mutex::new(false),
         }
     }
 
     pub fn call(&self, op: &str, args: &Value) -> Result<Value, IpcError> {
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut swept = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        if !*swept {
+            *swept = true;
+            if let Err(e) = crate::fs_util::remove_stale_temps(&self.path) {
+                tracing::warn!("clearing old temp files beside the store: {e}");
+            }
+        }
         let mut map = self.load()?;
         let key = || -> Result<String, IpcError> {
             args.get("key")
@@ -134,5 +142,20 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn first_use_sweeps_temps_of_dead_writers() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("store.json");
+        fs::write(&path, r#"{"a": 1}"#).unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stale = tmp.path().join(format!(".store.json.{dead}.3.tmp"));
+        fs::write(&stale, "{half").unwrap();
+        let s = Store::new(path);
+        assert_eq!(s.call("get", &json!({"key": "a"})).unwrap(), json!(1));
+        assert!(!stale.exists());
     }
 }

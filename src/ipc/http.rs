@@ -128,6 +128,7 @@ pub fn status(e: &IpcError) -> StatusCode {
         IpcError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
         IpcError::Handler(_) => StatusCode::INTERNAL_SERVER_ERROR,
         IpcError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        IpcError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -188,6 +188,10 @@ fn errors_have_stable_codes() {
         IpcError::Timeout(1),
         IpcError::Handler("x".into()),
         IpcError::Unavailable("x".into()),
+        IpcError::Io {
+            kind: error::IoKind::Other,
+            message: "x".into(),
+        },
     ];
     let codes: Vec<&str> = all.iter().map(IpcError::code).collect();
     assert_eq!(codes, CODES);

@@ -193,11 +193,8 @@ fn scope_patterns(cx: &mut Ctx, p: &KeyPath, scope: &[String]) {
             cx.error(at.clone(), format!("scope `{pat}` must not contain `..`"));
             continue;
         }
-        if let Err(e) = globset::Glob::new(pat) {
-            cx.error(
-                at,
-                format!("scope `{pat}` is not a valid glob: {}", e.kind()),
-            );
+        if let Err(e) = crate::pattern::check_glob(pat) {
+            cx.error(at, format!("scope `{pat}` is not a valid glob: {e}"));
         }
     }
 }
