@@ -140,8 +140,10 @@ impl Dispatch for Host {
             }
             "dialog" => {
                 let mut args = args;
-                // FS-MERGE: `default_path` expands `$VAR`s through `AppDirs::expand`.
-                let _ = &mut args;
+                if let Some(p) = args.get("default_path").and_then(Value::as_str) {
+                    let expanded = self.dirs.expand(p).map_err(IpcError::BadArgs)?;
+                    args["default_path"] = Value::from(expanded.to_string_lossy().into_owned());
+                }
                 // A dialog waits for the user: as long as it takes, unless `timeout-ms` says.
                 (self.ui)(
                     UiRequest::Dialog {

@@ -38,7 +38,10 @@ pub fn respond(
         Err(e) => {
             if !matches!(
                 e,
-                IpcError::NotFound(_) | IpcError::BadArgs(_) | IpcError::Handler(_)
+                IpcError::NotFound(_)
+                    | IpcError::BadArgs(_)
+                    | IpcError::Handler(_)
+                    | IpcError::Io { .. }
             ) {
                 tracing::warn!(window, uri = %req.uri(), "refused call: {e}");
             }

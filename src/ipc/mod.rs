@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::manifest::{App, Endpoint, Handler};
 use crate::pattern::wildcard_match;
 
-pub use error::{CODES, IpcError};
+pub use error::{CODES, IO_KINDS, IoKind, IpcError};
 
 /// What a call carries, as the transport decoded it.
 #[derive(Debug, Clone, Copy)]

@@ -226,6 +226,49 @@ impl Session {
         self.rt.block_on(self.client.goto(url)).unwrap();
     }
 
+    /// The session's `$HOME`-like folder: `data/` is `XDG_DATA_HOME`.
+    pub fn home(&self) -> &Path {
+        self._home.path()
+    }
+
+    /// The folder `$APPDATA` names for app `id`.
+    pub fn app_data(&self, id: &str) -> PathBuf {
+        self.home().join("data").join(id)
+    }
+
+    /// Starts `invoke(endpoint, args)` and keeps its outcome in `window.__outcomes[name]`, for a
+    /// call that waits for the user (a dialog): read it with [`Session::outcome`].
+    pub fn start_call(&self, name: &str, endpoint: &str, args: &str) {
+        self.js(&format!(
+            "window.__outcomes = window.__outcomes || {{}};
+             window.__outcomes[{name:?}] = window.apphost.invoke({endpoint:?}, {args})
+               .then(v => ['ok', v], e => ['err', e.code]);
+             return true"
+        ));
+    }
+
+    pub fn outcome(&self, name: &str) -> Value {
+        self.js_async(&format!("window.__outcomes[{name:?}].then(done)"))
+    }
+
+    /// Whether the host process WebKitWebDriver started is still running.
+    pub fn host_running(&self) -> bool {
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return false;
+        };
+        let group = self.driver.id().to_string();
+        dir.flatten().any(|e| {
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            // pid (comm) state ppid pgrp …
+            let Some((comm, rest)) = stat.split_once(") ") else {
+                return false;
+            };
+            comm.ends_with("(apphost")
+                && rest.split(' ').nth(2) == Some(group.as_str())
+                && rest.split(' ').next() != Some("Z")
+        })
+    }
+
     /// URLs the stub `xdg-open` received so far.
     pub fn opened(&self) -> Vec<String> {
         std::fs::read_to_string(&self.opened)
@@ -267,18 +310,35 @@ pub fn x_windows(name: &str) -> Vec<String> {
         .collect()
 }
 
+/// Waits up to 10 s for an X window titled `name` and returns its id.
+pub fn wait_window(name: &str) -> String {
+    let mut found = None;
+    wait_until(Duration::from_secs(10), || {
+        found = x_windows(name).pop();
+        found.is_some()
+    })
+    .unwrap_or_else(|| panic!("no window titled {name:?} appeared"));
+    found.unwrap()
+}
+
+/// Types `text` (real key events) into the window, after giving it the input focus.
+pub fn type_text(window: &str, text: &str) {
+    xdotool(&["windowfocus", "--sync", window]);
+    xdotool(&["type", "--delay", "20", text]);
+}
+
+fn xdotool(args: &[&str]) {
+    let ok = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display())
+        .status()
+        .expect("running xdotool")
+        .success();
+    assert!(ok, "xdotool {args:?} failed");
+}
+
 /// A real key press (XTEST) into the window, after giving it the input focus.
 pub fn press_keys(window: &str, keys: &str) {
-    for args in [
-        vec!["windowfocus", "--sync", window],
-        vec!["key", "--clearmodifiers", keys],
-    ] {
-        let ok = Command::new("xdotool")
-            .args(&args)
-            .env("DISPLAY", display())
-            .status()
-            .expect("running xdotool")
-            .success();
-        assert!(ok, "xdotool {args:?} failed");
-    }
+    xdotool(&["windowfocus", "--sync", window]);
+    xdotool(&["key", "--clearmodifiers", keys]);
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod harness;
+mod ipc;
 
 use harness::{launch, repo};
 use serde_json::{Value, json};
