@@ -2,9 +2,11 @@
 //! server of their bare-wry floor programs.
 
 use std::borrow::Cow;
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// A private X server, killed on drop (so also when a run panics).
 pub struct Xvfb {
@@ -26,31 +28,29 @@ impl Xvfb {
         }
     }
 
+    /// Xvfb picks a free display itself and writes its number when it accepts connections
+    /// (`-displayfd`): no race with other X servers starting at the same time.
     fn start() -> Xvfb {
-        let socket = |n: u32| PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
-        let display = (90..130)
-            .find(|&n| !socket(n).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
-            .expect("no free X display in :90..:130");
-        let child = Command::new("Xvfb")
-            .args(format!(":{display} -screen 0 1280x800x24 -nolisten tcp").split(' '))
+        let mut child = Command::new("Xvfb")
+            .args("-displayfd 1 -screen 0 1280x800x24 -nolisten tcp".split(' '))
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("starting Xvfb: install xvfb (scripts/setup.sh does)");
-        let mut xvfb = Xvfb { child, display };
-        let start = Instant::now();
-        while !socket(display).exists() {
-            if let Some(status) = xvfb.child.try_wait().unwrap() {
-                panic!("Xvfb :{display} exited with {status} before it was ready");
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(5),
-                "Xvfb :{display} not ready after 5 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        xvfb
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default();
+        let Ok(display) = line.trim().parse() else {
+            let _ = child.kill();
+            panic!("Xvfb reported no display within 10 s: {:?}", child.wait());
+        };
+        Xvfb { child, display }
     }
 }
 
