@@ -1,6 +1,8 @@
 //! The builtins bound to their Rust code: the [`Dispatch`] the IPC router hands checked calls
-//! to. Handlers that touch windows or the app run on the UI thread through [`Ui`]; the rest
-//! run right here, on the worker thread.
+//! to. Handlers that touch windows, menus, the clipboard or dialogs run on the UI thread through
+//! [`Ui`]; the rest run right here, on the worker thread.
+
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -21,10 +23,29 @@ pub enum UiRequest {
         op: String,
         args: Value,
     },
+    /// `clipboard.read_text` (`text` is `None`) or `clipboard.write_text`.
+    Clipboard {
+        text: Option<String>,
+    },
+    /// `dialog.<op>`, modal to the calling window.
+    Dialog {
+        window: String,
+        op: String,
+        args: Value,
+    },
+    /// `menu.<op>` on an item by its manifest id.
+    Menu {
+        op: String,
+        args: Value,
+    },
 }
 
-/// Carries a [`UiRequest`] to the UI thread and waits for its answer.
-pub type Ui = Box<dyn Fn(UiRequest) -> Result<Value, IpcError> + Send + Sync>;
+/// How long a builtin waits for the UI thread, unless it waits for the user (a dialog).
+const UI_WAIT: Duration = Duration::from_secs(10);
+
+/// Carries a [`UiRequest`] to the UI thread and waits for its answer, at most the given time
+/// (`None`: as long as it takes).
+pub type Ui = Box<dyn Fn(UiRequest, Option<Duration>) -> Result<Value, IpcError> + Send + Sync>;
 
 pub struct Host {
     id: String,
@@ -32,6 +53,8 @@ pub struct Host {
     version: Option<String>,
     security: Security,
     store: Store,
+    dirs: super::paths::AppDirs,
+    max_payload: u64,
     ui: Ui,
 }
 
@@ -43,6 +66,8 @@ impl Host {
             version: app.version.clone(),
             security: app.security.clone(),
             store: Store::new(dirs.data.join("store.json")),
+            dirs: dirs.clone(),
+            max_payload: app.security.max_payload,
             ui,
         }
     }
@@ -61,18 +86,35 @@ impl Dispatch for Host {
                 "script (Rhai) endpoints are not in this build yet".into(),
             ));
         };
-        let args = match args {
-            Args::Json(v) => v,
-            Args::Bytes(_) => {
-                return Err(IpcError::BadArgs(format!(
-                    "`{builtin}` takes JSON arguments, not bytes"
-                )));
-            }
-        };
+        if builtin == "app.echo" {
+            // Whatever came in goes back: JSON as JSON, bytes as bytes.
+            return Ok(match args {
+                Args::Json(v) => Reply::Json(v),
+                Args::Bytes(b) | Args::Mixed(_, b) => Reply::Bytes(b),
+            });
+        }
         let (group, op) = builtin.split_once('.').unwrap_or((builtin, ""));
+        let (args, bytes) = match args {
+            Args::Json(v) => (v, None),
+            Args::Bytes(b) => (Value::Null, Some(b)),
+            Args::Mixed(v, b) => (v, Some(b)),
+        };
+        if bytes.is_some() && builtin != "fs.write_bytes" {
+            return Err(IpcError::BadArgs(format!(
+                "`{builtin}` takes JSON arguments, not bytes"
+            )));
+        }
+        let ui = |request| (self.ui)(request, Some(UI_WAIT));
         let value = match group {
             "app" => self.app(op, &args)?,
             "store" => self.store.call(op, &args)?,
+            "fs" => {
+                // FS-MERGE: bound to `super::fs::call` when the fs builtins land.
+                let _ = (&self.dirs, self.max_payload, bytes);
+                return Err(IpcError::Unavailable(format!(
+                    "`{builtin}` is not in this build yet"
+                )));
+            }
             "window" => {
                 let label = match args.get("label") {
                     None | Some(Value::Null) => window.to_owned(),
@@ -80,24 +122,57 @@ impl Dispatch for Host {
                     Some(_) => return Err(IpcError::BadArgs("`label` must be a string".into())),
                 };
                 if op == "list" {
-                    (self.ui)(UiRequest::ListWindows)?
+                    ui(UiRequest::ListWindows)?
                 } else {
-                    (self.ui)(UiRequest::Window {
+                    ui(UiRequest::Window {
                         label,
                         op: op.to_owned(),
                         args,
                     })?
                 }
             }
+            "clipboard" => {
+                let text = match op {
+                    "read_text" => None,
+                    _ => Some(string_arg(&args, "text")?.to_owned()),
+                };
+                ui(UiRequest::Clipboard { text })?
+            }
+            "dialog" => {
+                let mut args = args;
+                // FS-MERGE: `default_path` expands `$VAR`s through `AppDirs::expand`.
+                let _ = &mut args;
+                // A dialog waits for the user: as long as it takes, unless `timeout-ms` says.
+                (self.ui)(
+                    UiRequest::Dialog {
+                        window: window.to_owned(),
+                        op: op.to_owned(),
+                        args,
+                    },
+                    endpoint.timeout,
+                )?
+            }
+            "menu" => ui(UiRequest::Menu {
+                op: op.to_owned(),
+                args,
+            })?,
+            "notification" => super::notify::show(&self.name, &args)?,
             "shell" if op == "open" => self.shell_open(&args)?,
             _ => {
                 return Err(IpcError::Unavailable(format!(
-                    "`{builtin}` is not available in this build yet"
+                    "`{builtin}` is not available in this build"
                 )));
             }
         };
         Ok(Reply::Json(value))
     }
+}
+
+/// The string argument `key`, or `bad_args` naming it.
+pub fn string_arg<'a>(args: &'a Value, key: &str) -> Result<&'a str, IpcError> {
+    args.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| IpcError::BadArgs(format!("expected {{ {key}: string }}")))
 }
 
 impl Host {
@@ -117,7 +192,7 @@ impl Host {
                         .and_then(|c| i32::try_from(c).ok())
                         .ok_or_else(|| IpcError::BadArgs("`code` must be an integer".into()))?,
                 };
-                (self.ui)(UiRequest::Exit(code))
+                (self.ui)(UiRequest::Exit(code), Some(UI_WAIT))
             }
             _ => Err(IpcError::NotFound(format!("app.{op}"))),
         }
@@ -125,10 +200,7 @@ impl Host {
 
     /// Opens a URL with the system's handler, only if `security.open-external` allows it.
     fn shell_open(&self, args: &Value) -> Result<Value, IpcError> {
-        let url = args
-            .get("url")
-            .and_then(Value::as_str)
-            .ok_or_else(|| IpcError::BadArgs("expected { url: string }".into()))?;
+        let url = string_arg(args, "url")?;
         if navigation::classify(url, &self.security) != navigation::Verdict::External {
             return Err(IpcError::Forbidden(format!(
                 "`{url}` does not match security.open-external"

@@ -3,6 +3,7 @@
 //! handler.
 
 mod host;
+mod notify;
 pub mod paths;
 mod store;
 

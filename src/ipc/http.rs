@@ -1,24 +1,38 @@
-//! The custom-protocol transport: `POST app://localhost/__apphost/ipc/<endpoint>` with the launch
-//! key in `X-Apphost-Key` and the arguments as the body (`application/json`, or
-//! `application/octet-stream` for bytes). The reply is JSON or bytes with status 200, or
-//! `{code, message}` with a 4xx/5xx status.
+//! The custom-protocol transport, for bytes and large JSON: `POST
+//! app://localhost/__apphost/ipc/<endpoint>` with the launch key in `X-Apphost-Key` and the
+//! arguments as the body (`application/json`, or `application/octet-stream` for bytes, with the
+//! other fields of an object argument percent-encoded JSON in `X-Apphost-Args`). The reply is
+//! JSON or bytes with status 200, or `{code, message}` with a 4xx/5xx status. A posted call's
+//! stashed answer is fetched with `GET app://localhost/__apphost/reply/<token>`.
 
 use std::borrow::Cow;
 
 use http::{Method, Request, Response, StatusCode, header};
 
+use super::stash::Stash;
 use super::{Body, Call, Encoded, IpcError, Router};
 
+/// Everything under here is the host's, not the frontend's.
+pub const ROOT: &str = "/__apphost/";
 /// Where calls go: `app://localhost/__apphost/ipc/<endpoint>`.
 pub const PREFIX: &str = "/__apphost/ipc/";
+/// Where stashed answers are fetched: `app://localhost/__apphost/reply/<token>`.
+pub const REPLY_PREFIX: &str = "/__apphost/reply/";
 pub const KEY_HEADER: &str = "x-apphost-key";
+pub const ARGS_HEADER: &str = "x-apphost-args";
 
 pub fn respond(
     router: &Router,
+    stash: &Stash,
     window: &str,
     req: &Request<Vec<u8>>,
 ) -> Response<Cow<'static, [u8]>> {
-    match handle(router, window, req) {
+    let result = if req.uri().path().starts_with(REPLY_PREFIX) {
+        stashed(router, stash, window, req)
+    } else {
+        handle(router, window, req)
+    };
+    match result {
         Ok(Encoded::Json(b)) => reply(StatusCode::OK, "application/json", b),
         Ok(Encoded::Bytes(b)) => reply(StatusCode::OK, "application/octet-stream", b),
         Err(e) => {
@@ -38,34 +52,65 @@ pub fn respond(
 }
 
 fn handle(router: &Router, window: &str, req: &Request<Vec<u8>>) -> Result<Encoded, IpcError> {
+    let endpoint = req.uri().path().strip_prefix(PREFIX).unwrap_or_default();
+    super::trace_arrival(endpoint);
+    check_caller(router, req)?;
     if req.method() != Method::POST {
         return Err(IpcError::BadArgs("calls are POST requests".into()));
     }
-    let endpoint = req.uri().path().strip_prefix(PREFIX).unwrap_or_default();
-    let text = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let bytes = text(header::CONTENT_TYPE.as_str())
+    let bytes = header_text(req, header::CONTENT_TYPE.as_str())
         .is_some_and(|t| t.starts_with("application/octet-stream"));
-    let body = if bytes {
-        Body::Bytes(req.body())
-    } else {
-        Body::Json(req.body())
+    let side = header_text(req, ARGS_HEADER)
+        .map(|s| percent_encoding::percent_decode_str(s).collect::<Vec<u8>>());
+    let body = match (bytes, &side) {
+        (false, _) => Body::Json(req.body()),
+        (true, None) => Body::Bytes(req.body()),
+        (true, Some(side)) => Body::Mixed {
+            side,
+            data: req.body(),
+        },
     };
-    // WebKit sends no `Origin` with a same-origin request to a custom scheme, but it does send
-    // the `Referer`; a cross-origin request carries `Origin`. So: Origin first, else the
-    // referring page's origin, else unknown (refused).
-    let referer = text(header::REFERER.as_str()).and_then(origin_of);
-    let origin = text(header::ORIGIN.as_str()).or(referer.as_deref());
-    router.handle(&Call {
+    router.handle_from_caller(&Call {
         window,
-        origin,
-        key: text(KEY_HEADER),
+        origin: None,
+        key: None,
         endpoint,
         body,
     })
 }
 
+fn stashed(
+    router: &Router,
+    stash: &Stash,
+    window: &str,
+    req: &Request<Vec<u8>>,
+) -> Result<Encoded, IpcError> {
+    check_caller(router, req)?;
+    let token = req
+        .uri()
+        .path()
+        .strip_prefix(REPLY_PREFIX)
+        .unwrap_or_default();
+    stash
+        .take(window, token)
+        .ok_or_else(|| IpcError::NotFound(format!("no stashed reply `{token}` for this window")))
+}
+
+/// WebKit sends no `Origin` with a same-origin request to a custom scheme, but it does send the
+/// `Referer`; a cross-origin request carries `Origin`. So: Origin first, else the referring
+/// page's origin, else unknown (refused).
+fn check_caller(router: &Router, req: &Request<Vec<u8>>) -> Result<(), IpcError> {
+    let referer = header_text(req, header::REFERER.as_str()).and_then(origin_of);
+    let origin = header_text(req, header::ORIGIN.as_str()).or(referer.as_deref());
+    router.check_caller(origin, header_text(req, KEY_HEADER))
+}
+
+fn header_text<'a>(req: &'a Request<Vec<u8>>, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
 /// `scheme://host[:port]` of a URL.
-fn origin_of(url: &str) -> Option<String> {
+pub fn origin_of(url: &str) -> Option<String> {
     let u = url::Url::parse(url).ok()?;
     let host = u.host_str()?;
     Some(match u.port() {

@@ -7,13 +7,15 @@
 
 mod error;
 pub mod http;
+pub mod message;
+pub mod stash;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::manifest::{App, Endpoint};
+use crate::manifest::{App, Endpoint, Handler};
 use crate::pattern::wildcard_match;
 
 pub use error::{CODES, IpcError};
@@ -36,6 +38,18 @@ pub enum Body<'a> {
     Json(&'a [u8]),
     /// Raw bytes (an ArrayBuffer or Uint8Array argument).
     Bytes(&'a [u8]),
+    /// An object with one bytes field: the other fields as JSON (`side`), the field's bytes raw.
+    Mixed { side: &'a [u8], data: &'a [u8] },
+}
+
+impl Body<'_> {
+    /// What the payload limit counts: every byte the call carries.
+    fn len(&self) -> usize {
+        match self {
+            Body::Json(b) | Body::Bytes(b) => b.len(),
+            Body::Mixed { side, data } => side.len() + data.len(),
+        }
+    }
 }
 
 /// Decoded arguments as a handler receives them.
@@ -43,6 +57,8 @@ pub enum Body<'a> {
 pub enum Args {
     Json(Value),
     Bytes(Vec<u8>),
+    /// `{path, data: Uint8Array}`: the JSON fields besides the bytes one, and its bytes.
+    Mixed(Value, Vec<u8>),
 }
 
 /// What a handler returns.
@@ -112,8 +128,16 @@ impl Router {
         self.max_payload
     }
 
+    /// Runs a call: the caller's checks, then the call itself.
     pub fn handle(&self, call: &Call<'_>) -> Result<Encoded, IpcError> {
-        match call.origin {
+        self.check_caller(call.origin, call.key)?;
+        self.handle_from_caller(call)
+    }
+
+    /// Refuses a caller from another origin or without this launch's key. It comes first, so
+    /// that such a caller learns nothing about the app's endpoints.
+    pub fn check_caller(&self, origin: Option<&str>, key: Option<&str>) -> Result<(), IpcError> {
+        match origin {
             Some(o) if self.origins.iter().any(|allowed| allowed == o) => {}
             other => {
                 return Err(IpcError::Forbidden(format!(
@@ -122,29 +146,23 @@ impl Router {
                 )));
             }
         }
-        if !call
-            .key
-            .is_some_and(|k| same(k.as_bytes(), self.key.as_bytes()))
-        {
+        if !key.is_some_and(|k| same(k.as_bytes(), self.key.as_bytes())) {
             return Err(IpcError::Forbidden(
                 "the call does not carry this launch's key".into(),
             ));
         }
-        let bytes = match call.body {
-            Body::Json(b) | Body::Bytes(b) => b,
-        };
-        if bytes.len() > self.max_payload {
+        Ok(())
+    }
+
+    /// Runs a call whose caller a transport has already checked with [`Router::check_caller`].
+    pub fn handle_from_caller(&self, call: &Call<'_>) -> Result<Encoded, IpcError> {
+        if call.body.len() > self.max_payload {
             return Err(IpcError::TooLarge(self.max_payload));
         }
         let Some(endpoint) = self.endpoints.get(call.endpoint) else {
             return Err(IpcError::NotFound(call.endpoint.to_owned()));
         };
-        let granted = match self.grants.get(call.window) {
-            Some(None) => true,
-            Some(Some(list)) => list.iter().any(|g| wildcard_match(g, call.endpoint)),
-            None => false,
-        };
-        if !granted {
+        if !self.granted(call.window, call.endpoint) {
             return Err(IpcError::Forbidden(format!(
                 "window `{}` is not granted `{}` (see its `endpoints` in app.toml)",
                 call.window, call.endpoint
@@ -152,11 +170,8 @@ impl Router {
         }
         let args = match call.body {
             Body::Bytes(b) => Args::Bytes(b.to_vec()),
-            Body::Json([]) => Args::Json(Value::Null),
-            Body::Json(b) => Args::Json(
-                serde_json::from_slice(b)
-                    .map_err(|e| IpcError::BadArgs(format!("the arguments are not JSON: {e}")))?,
-            ),
+            Body::Json(b) => Args::Json(decode(b)?),
+            Body::Mixed { side, data } => Args::Mixed(decode(side)?, data.to_vec()),
         };
         let reply = match self
             .dispatch
@@ -170,6 +185,55 @@ impl Router {
             return Err(IpcError::TooLarge(self.max_payload));
         }
         Ok(reply)
+    }
+
+    fn granted(&self, window: &str, endpoint: &str) -> bool {
+        match self.grants.get(window) {
+            Some(None) => true,
+            Some(Some(list)) => list.iter().any(|g| wildcard_match(g, endpoint)),
+            None => false,
+        }
+    }
+
+    /// Whether a call to `endpoint` finishes quickly without the UI thread (files, the store,
+    /// app info), so that a transport may wait a moment for it rather than queue its answer.
+    pub fn is_quick(&self, endpoint: &str) -> bool {
+        match self.endpoints.get(endpoint).map(|e| &e.handler) {
+            Some(Handler::Builtin(b)) => {
+                let group = b.split_once('.').map_or(b.as_str(), |(g, _)| g);
+                matches!(group, "fs" | "store") || matches!(b.as_str(), "app.info" | "app.echo")
+            }
+            _ => false,
+        }
+    }
+}
+
+/// JSON arguments; an empty body is `null`.
+fn decode(bytes: &[u8]) -> Result<Value, IpcError> {
+    if bytes.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| IpcError::BadArgs(format!("the arguments are not JSON: {e}")))
+}
+
+/// With `APPHOST_TRACE_CALLS=1`, one line per call arrival on stderr,
+/// `apphost-call <µs> <endpoint>` on a monotonic clock: the IPC benchmark times round trips
+/// from the gaps between arrivals, as its bare-wry floor does.
+pub fn trace_arrival(endpoint: &str) {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static START: OnceLock<Option<Instant>> = OnceLock::new();
+    let start = START.get_or_init(|| {
+        (std::env::var_os("APPHOST_TRACE_CALLS").is_some_and(|v| v == "1")).then(Instant::now)
+    });
+    if let Some(start) = start {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "apphost-call {} {endpoint}",
+            start.elapsed().as_micros()
+        );
     }
 }
 

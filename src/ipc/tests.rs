@@ -18,6 +18,9 @@ impl Dispatch for Echo {
                 serde_json::json!({ "window": window, "args": v }),
             )),
             (_, Args::Bytes(b)) => Ok(Reply::Bytes(b)),
+            (_, Args::Mixed(v, b)) => Ok(Reply::Json(
+                serde_json::json!({ "side": v, "len": b.len() }),
+            )),
         }
     }
 }
@@ -218,6 +221,7 @@ fn http_transport() {
     };
     let res = http::respond(
         &r,
+        &stash::Stash::default(),
         "main",
         &req(
             "POST",
@@ -233,6 +237,7 @@ fn http_transport() {
     assert_eq!(&res.body()[..], br#"{"args":[1],"window":"main"}"#);
     let res = http::respond(
         &r,
+        &stash::Stash::default(),
         "main",
         &req(
             "POST",
@@ -268,7 +273,12 @@ fn http_transport() {
             "handler_error",
         ),
     ] {
-        let res = http::respond(&r, "main", &req(method, path, "application/json", key, b""));
+        let res = http::respond(
+            &r,
+            &stash::Stash::default(),
+            "main",
+            &req(method, path, "application/json", key, b""),
+        );
         assert_eq!(res.status(), status, "{method} {path}");
         let v: serde_json::Value = serde_json::from_slice(res.body()).unwrap();
         assert_eq!(v["code"], code);
@@ -290,7 +300,9 @@ fn origin_from_the_referer_when_webkit_sends_no_origin() {
             .body(Vec::new())
             .unwrap()
     };
-    let status = |headers: &[(&str, &str)]| http::respond(&r, "main", &req(headers)).status();
+    let status = |headers: &[(&str, &str)]| {
+        http::respond(&r, &stash::Stash::default(), "main", &req(headers)).status()
+    };
     assert_eq!(status(&[("referer", "app://localhost/index.html")]), 200);
     assert_eq!(status(&[("referer", "app://localhost.evil/x")]), 403);
     assert_eq!(status(&[("referer", "https://evil.example/")]), 403);
@@ -304,4 +316,75 @@ fn origin_from_the_referer_when_webkit_sends_no_origin() {
         403
     );
     assert_eq!(status(&[("origin", "null")]), 403);
+}
+
+#[test]
+fn mixed_arguments_and_stashed_replies() {
+    let r = router();
+    let key = r.key().to_owned();
+    let stash = stash::Stash::default();
+    let req = |method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]| {
+        let mut b = ::http::Request::builder()
+            .method(method)
+            .uri(format!("app://localhost{path}"))
+            .header("referer", "app://localhost/index.html");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(body.to_vec()).unwrap()
+    };
+    // `{path: "é", data: bytes}`: the other fields travel percent-encoded in a header.
+    let res = http::respond(
+        &r,
+        &stash,
+        "main",
+        &req(
+            "POST",
+            "/__apphost/ipc/notes.save",
+            &[
+                (http::KEY_HEADER, key.as_str()),
+                ("content-type", "application/octet-stream"),
+                (http::ARGS_HEADER, "%7B%22path%22%3A%22%C3%A9%22%7D"),
+            ],
+            &[1, 2, 3],
+        ),
+    );
+    assert_eq!(res.status(), 200);
+    let v: serde_json::Value = serde_json::from_slice(res.body()).unwrap();
+    assert_eq!(v, serde_json::json!({ "side": { "path": "é" }, "len": 3 }));
+    // Side arguments count against the payload limit too.
+    let side = format!("%7B%22p%22%3A%22{}%22%7D", "x".repeat(1020));
+    let res = http::respond(
+        &r,
+        &stash,
+        "main",
+        &req(
+            "POST",
+            "/__apphost/ipc/notes.save",
+            &[
+                (http::KEY_HEADER, key.as_str()),
+                ("content-type", "application/octet-stream"),
+                (http::ARGS_HEADER, side.as_str()),
+            ],
+            &[1, 2, 3, 4, 5, 6],
+        ),
+    );
+    assert_eq!(res.status(), 413);
+
+    let token = stash.put("main", Encoded::Bytes(vec![7; 5])).unwrap();
+    let path = format!("{}{token}", http::REPLY_PREFIX);
+    let get = |window: &str, key: &str| {
+        http::respond(
+            &r,
+            &stash,
+            window,
+            &req("GET", &path, &[(http::KEY_HEADER, key)], b""),
+        )
+    };
+    assert_eq!(get("main", "wrong").status(), 403, "the key is needed");
+    assert_eq!(get("other", &key).status(), 404, "only the calling window");
+    let res = get("main", &key);
+    assert_eq!(res.status(), 200);
+    assert_eq!(&res.body()[..], &[7; 5]);
+    assert_eq!(get("main", &key).status(), 404, "only once");
 }

@@ -1,83 +1,179 @@
-// apphost's page bridge, injected into the main frame of every app page before its own scripts.
-// It runs as a WebKit user script, so the page's CSP does not apply to it.
+// apphost's page bridge, injected into the main frame of every page before its own scripts. It
+// runs as a WebKit user script, so the page's CSP does not apply to it. It installs itself only
+// on the app's own origin: a site reached through `allow-navigation` gets no API and no key.
 (() => {
   "use strict";
-  if (window.apphost) return;
-  // This launch's key: kept in this closure, never on `window`.
-  const KEY = "__APPHOST_KEY__";
+  const CONFIG = __APPHOST_CONFIG__;
+  const here = location.protocol === "app:" ? `app://${location.host}` : location.origin;
+  if (window.apphost || !CONFIG.origins.includes(here)) return;
+  // This launch's key and WebKit's message handler: kept in this closure, never on `window`,
+  // and taken before any page script could replace `window.webkit`.
+  const KEY = CONFIG.key;
+  const handler = window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.ipc;
+  const post = handler ? handler.postMessage.bind(handler) : null;
+  const IPC = "app://localhost/__apphost/";
+  // Posted calls carry at most this much JSON; larger ones, and bytes, go through app://.
+  const INLINE = 64 * 1024;
   const listeners = new Map();
+  const pending = new Map();
+  let nextId = 1;
+
+  const error = (code, message) => ({ code, message });
   const isBytes = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
+  const isPlain = (v) => v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype;
+  const json = (value) => {
+    try {
+      return JSON.stringify(value === undefined ? null : value);
+    } catch (e) {
+      throw error("bad_args", `the arguments cannot be sent as JSON: ${e.message}`);
+    }
+  };
+  const decode = async (response) => {
+    const type = response.headers.get("content-type") || "";
+    if (!response.ok) {
+      let e;
+      try {
+        e = await response.json();
+      } catch {
+        e = error("handler_error", `HTTP ${response.status}`);
+      }
+      throw e;
+    }
+    return type.startsWith("application/octet-stream") ? response.arrayBuffer() : response.json();
+  };
+  const request = async (path, init) => {
+    let response;
+    try {
+      response = await fetch(IPC + path, init);
+    } catch (e) {
+      throw error("unavailable", `the host did not answer: ${e}`);
+    }
+    return decode(response);
+  };
+
+  // Bytes, or an object with exactly one bytes field whose other fields ride along as JSON.
+  function bytesOf(args) {
+    if (isBytes(args)) return { data: args, side: null };
+    if (!isPlain(args)) return null;
+    const fields = Object.keys(args).filter((k) => isBytes(args[k]));
+    if (fields.length === 0) return null;
+    if (fields.length > 1) throw error("bad_args", "an argument object may hold one bytes field");
+    const side = { ...args };
+    delete side[fields[0]];
+    return { data: args[fields[0]], side };
+  }
+
+  function invokeNow(endpoint, args) {
+    if (typeof endpoint !== "string") {
+      throw error("bad_args", "apphost.invoke(endpoint: string, args?)");
+    }
+    const bytes = bytesOf(args);
+    const headers = { "X-Apphost-Key": KEY };
+    const path = `ipc/${encodeURIComponent(endpoint)}`;
+    if (bytes) {
+      headers["Content-Type"] = "application/octet-stream";
+      if (bytes.side) headers["X-Apphost-Args"] = encodeURIComponent(json(bytes.side));
+      return request(path, { method: "POST", headers, body: bytes.data });
+    }
+    const text = json(args);
+    if (text.length > INLINE || !post) {
+      headers["Content-Type"] = "application/json";
+      return request(path, { method: "POST", headers, body: text });
+    }
+    return new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      post(`{"k":"${KEY}","t":"c","i":${id},"e":${JSON.stringify(endpoint)},"a":${text}}`);
+    });
+  }
+
   const api = {
     /**
-     * Calls an endpoint declared in app.toml. JSON arguments and results by default; an
-     * ArrayBuffer or typed array argument travels as raw bytes, and a handler's bytes arrive as
-     * an ArrayBuffer. Rejects with `{code, message}`.
+     * Calls an endpoint declared in app.toml. JSON arguments and results; an ArrayBuffer or
+     * typed array (alone, or as one field of an object) travels as raw bytes, and a handler's
+     * bytes arrive as an ArrayBuffer. Rejects with `{code, message}` (and `kind` for io_error).
      */
-    async invoke(endpoint, args) {
-      if (typeof endpoint !== "string") throw new TypeError("apphost.invoke(endpoint: string, args?)");
-      const bytes = isBytes(args);
-      let response;
+    invoke(endpoint, args) {
       try {
-        response = await fetch(`app://localhost/__apphost/ipc/${encodeURIComponent(endpoint)}`, {
-          method: "POST",
-          headers: {
-            "X-Apphost-Key": KEY,
-            "Content-Type": bytes ? "application/octet-stream" : "application/json",
-          },
-          body: bytes ? args : JSON.stringify(args === undefined ? null : args),
-        });
+        return invokeNow(endpoint, args);
       } catch (e) {
-        throw { code: "unavailable", message: `the host did not answer: ${e}` };
+        return Promise.reject(e);
       }
-      const type = response.headers.get("content-type") || "";
-      if (!response.ok) {
-        let error;
-        try {
-          error = await response.json();
-        } catch {
-          error = { code: "handler_error", message: `HTTP ${response.status}` };
+    },
+    /** Sends `event` with `data` to the listeners of every window of the app, this one too. */
+    emit(event, data) {
+      try {
+        if (typeof event !== "string" || event.length === 0 || event.length > 128 || /[\u0000-\u001f\u007f-\u009f]/.test(event)) {
+          throw error("bad_args", "an event name is a string of 1 to 128 characters without control characters");
         }
-        throw error;
+        const text = json(data);
+        if (text.length > CONFIG.maxPayload) {
+          throw error("too_large", `the event is larger than the ${CONFIG.maxPayload} bytes allowed`);
+        }
+        if (!post) throw error("unavailable", "this page cannot post messages to the host");
+        post(`{"k":"${KEY}","t":"e","e":${JSON.stringify(event)},"d":${text}}`);
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(e);
       }
-      return type.startsWith("application/octet-stream") ? response.arrayBuffer() : response.json();
     },
-    /** Like `on`, but only for the next event. */
-    once(event, cb) {
-      const off = api.on(event, (detail) => {
-        off();
-        cb(detail);
-      });
-      return off;
-    },
-    /** Calls `cb(detail)` whenever the host emits `event`. Returns a function that unsubscribes. */
+    /**
+     * Calls `cb(data, {event, source})` whenever `event` arrives; `source` is the emitting
+     * window's label, or null for the host's own events (menus, the tray). Returns a function
+     * that unsubscribes.
+     */
     on(event, cb) {
       if (typeof event !== "string" || typeof cb !== "function") {
         throw new TypeError("apphost.on(event: string, callback: function)");
       }
       if (!listeners.has(event)) listeners.set(event, new Set());
-      listeners.get(event).add(cb);
-      return () => api.off(event, cb);
+      // Wrapped, so that the same callback can be added twice and removed once each.
+      const entry = { cb };
+      listeners.get(event).add(entry);
+      return () => {
+        const set = listeners.get(event);
+        if (set) set.delete(entry);
+      };
     },
-    /** Removes a callback added with `on`. */
+    /** Like `on`, for the next event only. */
+    once(event, cb) {
+      const off = api.on(event, (data, meta) => {
+        off();
+        cb(data, meta);
+      });
+      return off;
+    },
+    /** Removes every registration of `cb` for `event`. */
     off(event, cb) {
       const set = listeners.get(event);
-      if (set) set.delete(cb);
+      if (!set) return;
+      for (const entry of [...set]) if (entry.cb === cb) set.delete(entry);
     },
   };
-  // The host calls this to deliver an event; one failing callback does not stop the others.
+
+  // The host settles posted calls with this: 1 = a JSON value, 0 = `{code, message}`,
+  // 2 = a token under which the answer waits to be fetched (bytes, or large JSON).
+  Object.defineProperty(api, "__reply", {
+    value(id, status, payload) {
+      const call = pending.get(id);
+      if (!call) return;
+      pending.delete(id);
+      if (status === 1) call.resolve(payload);
+      else if (status === 0) call.reject(payload);
+      else request(`reply/${payload}`, { headers: { "X-Apphost-Key": KEY } }).then(call.resolve, call.reject);
+    },
+  });
+  // The host delivers events with this; one failing listener does not stop the others.
   Object.defineProperty(api, "__dispatch", {
-    value(event, detail) {
-      for (const cb of [...(listeners.get(event) || [])]) {
+    value(event, data, source) {
+      for (const entry of [...(listeners.get(event) || [])]) {
         try {
-          cb(detail);
+          entry.cb(data, { event, source });
         } catch (e) {
           console.error(`apphost: a listener for "${event}" threw`, e);
         }
       }
     },
   });
-  Object.defineProperty(window, "apphost", {
-    value: Object.freeze(api),
-    enumerable: true,
-  });
+  Object.defineProperty(window, "apphost", { value: Object.freeze(api), enumerable: true });
 })();

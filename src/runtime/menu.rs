@@ -26,10 +26,18 @@ pub enum Action {
     Native(Predefined),
 }
 
-/// The actions of every item built so far, by muda id.
+/// An item the `menu.*` builtins can change, by its manifest id.
+pub enum Handle {
+    Item(MenuItem),
+    Check(CheckMenuItem),
+    Submenu(Submenu),
+}
+
+/// The actions of every item built so far, by muda id, and the items that have a manifest id.
 #[derive(Default)]
 pub struct Actions {
     pub by_id: HashMap<MenuId, Action>,
+    pub items: HashMap<String, Handle>,
     next: usize,
 }
 
@@ -83,6 +91,11 @@ fn item(entry: &MenuEntry, app: &App, actions: &mut Actions) -> Box<dyn IsMenuIt
             for child in items(children, app, actions) {
                 warn_on_err(sub.append(child.as_ref()), label);
             }
+            if let Some(id) = id {
+                actions
+                    .items
+                    .insert(id.clone(), Handle::Submenu(sub.clone()));
+            }
             Box::new(sub)
         }
         MenuEntry::Item {
@@ -95,16 +108,19 @@ fn item(entry: &MenuEntry, app: &App, actions: &mut Actions) -> Box<dyn IsMenuIt
         } => {
             let mid = id.clone().map_or_else(|| actions.fresh_id(), MenuId::new);
             let accel = accelerator.as_deref().and_then(parse_accelerator);
-            let (boxed, check): (Box<dyn IsMenuItem>, _) = match checked {
+            let (boxed, check, handle): (Box<dyn IsMenuItem>, _, _) = match checked {
                 Some(on) => {
                     let c = CheckMenuItem::with_id(mid.clone(), label, *enabled, *on, accel);
-                    (Box::new(c.clone()), Some(c))
+                    (Box::new(c.clone()), Some(c.clone()), Handle::Check(c))
                 }
-                None => (
-                    Box::new(MenuItem::with_id(mid.clone(), label, *enabled, accel)),
-                    None,
-                ),
+                None => {
+                    let i = MenuItem::with_id(mid.clone(), label, *enabled, accel);
+                    (Box::new(i.clone()), None, Handle::Item(i))
+                }
             };
+            if let Some(id) = id {
+                actions.items.insert(id.clone(), handle);
+            }
             if let Some(event) = emit {
                 actions.by_id.insert(
                     mid.clone(),
@@ -172,6 +188,54 @@ fn native_label(kind: Predefined) -> (&'static str, Option<&'static str>) {
         P::ShowAll => ("Show All", None),
         _ => ("", None),
     }
+}
+
+/// `menu.set_enabled {id, enabled}`, `menu.set_checked {id, checked}`, `menu.set_text {id,
+/// text}`. Every window's menu bar and the tray show the change: they share the items.
+pub fn change(
+    actions: &Actions,
+    op: &str,
+    args: &serde_json::Value,
+) -> Result<serde_json::Value, crate::ipc::IpcError> {
+    use crate::ipc::IpcError;
+    let bad = |m: &str| IpcError::BadArgs(m.to_owned());
+    let id = args
+        .get("id")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| bad("expected { id: string, … }"))?;
+    let item = actions
+        .items
+        .get(id)
+        .ok_or_else(|| IpcError::BadArgs(format!("no menu item has the id `{id}` in app.toml")))?;
+    let flag = |k: &str| {
+        args.get(k)
+            .and_then(|v| v.as_bool())
+            .ok_or_else(|| IpcError::BadArgs(format!("expected {{ id, {k}: boolean }}")))
+    };
+    match (op, item) {
+        ("set_enabled", Handle::Item(i)) => i.set_enabled(flag("enabled")?),
+        ("set_enabled", Handle::Check(c)) => c.set_enabled(flag("enabled")?),
+        ("set_enabled", Handle::Submenu(s)) => s.set_enabled(flag("enabled")?),
+        ("set_checked", Handle::Check(c)) => c.set_checked(flag("checked")?),
+        ("set_checked", _) => {
+            return Err(IpcError::BadArgs(format!(
+                "`{id}` is not a check item (give it `checked` in app.toml)"
+            )));
+        }
+        ("set_text", item) => {
+            let text = args
+                .get("text")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| bad("expected { id, text: string }"))?;
+            match item {
+                Handle::Item(i) => i.set_text(text),
+                Handle::Check(c) => c.set_text(text),
+                Handle::Submenu(s) => s.set_text(text),
+            }
+        }
+        _ => return Err(IpcError::NotFound(format!("menu.{op}"))),
+    }
+    Ok(serde_json::Value::Null)
 }
 
 fn parse_accelerator(text: &str) -> Option<Accelerator> {

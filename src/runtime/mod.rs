@@ -2,7 +2,9 @@
 //! threads (the `app://` workers, menu and tray callbacks) reach it only through
 //! `EventLoopProxy<UserEvent>`, the shape of wry's `multiwindow` example.
 
+mod dialog;
 mod menu;
+mod messages;
 pub mod navigation;
 mod ops;
 mod pool;
@@ -17,12 +19,13 @@ use anyhow::Context as _;
 use muda::MenuId;
 use tao::event::{Event, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder};
-use tao::platform::unix::EventLoopBuilderExtUnix;
+use tao::platform::unix::{EventLoopBuilderExtUnix, WindowExtUnix};
 use tao::window::WindowId;
 use wry::{RequestAsyncResponder, WebContext, WebViewId};
 
 use crate::assets::Assets;
 use crate::builtins::{Host, UiRequest, paths::AppDirs};
+use crate::ipc::stash::Stash;
 use crate::ipc::{self, IpcError, Router};
 use crate::manifest::{App, Predefined};
 use crate::protocol::{self, Site};
@@ -59,6 +62,17 @@ pub enum UserEvent {
     FirstPageLoaded,
     /// A builtin needs the UI thread; the answer goes back on the channel.
     Ui(UiRequest, mpsc::Sender<Result<serde_json::Value, IpcError>>),
+    /// A script for window `label`'s page: the answer to a posted call.
+    Deliver {
+        label: String,
+        script: String,
+    },
+    /// An event for every window; `source` is the emitting window, `data` checked JSON text.
+    Emit {
+        source: Option<String>,
+        event: String,
+        data: String,
+    },
 }
 
 type ProtocolHandler =
@@ -114,14 +128,24 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
         });
     let key = ipc::launch_key().context("no randomness for the launch key")?;
     let host = Host::new(&app, &dirs, ui_channel(proxy.clone()));
+    let origins = vec![protocol::ORIGIN.to_owned()];
     let router = Arc::new(Router::new(
         &app,
         key.clone(),
-        vec![protocol::ORIGIN.to_owned()],
+        origins.clone(),
         Arc::new(host),
     ));
+    let pool = pool::Pool::new("apphost-worker", 2).context("starting the worker threads")?;
+    let stash = Arc::new(Stash::default());
+    let calls = Arc::new(messages::Calls {
+        router: Arc::clone(&router),
+        stash: Arc::clone(&stash),
+        pool: pool.clone(),
+        proxy: proxy.clone(),
+    });
     let shared = window::Shared {
-        bridge: window::bridge_script(&key),
+        bridge: window::bridge_script(&key, &origins, router.max_payload()),
+        calls,
         security: Arc::new(app.security.clone()),
         icon,
         menu: bar,
@@ -133,7 +157,7 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
         security: app.security.clone(),
         spa_fallback: app.spa_fallback,
     });
-    let mut protocol = Some(protocol_handler(site, router)?);
+    let mut protocol = Some(protocol_handler(site, router, stash, pool));
     let mut windows: HashMap<WindowId, window::Open> = HashMap::new();
     // Visible windows now; hidden ones (shown later through the API) once the first page has
     // loaded, so that their web processes do not slow the first paint.
@@ -164,6 +188,8 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
     }
     tracing::debug!("start-up: windows open");
     let mut focused = windows.keys().next().copied();
+    // Scripts for each window's page, sent once per turn of the loop.
+    let mut outbox: HashMap<String, String> = HashMap::new();
     let quit_on_last = app.quit_on_last_window_closed;
 
     event_loop.run(move |event, target, flow| {
@@ -184,7 +210,7 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
                     if let Some(c) = check {
                         detail["checked"] = c.is_checked().into();
                     }
-                    emit(&windows, event, &detail);
+                    emit(&windows, &mut outbox, None, event, &detail.to_string());
                 }
                 Some(menu::Action::Native(kind)) => {
                     native(*kind, &mut windows, focused, quit_on_last, flow);
@@ -193,10 +219,17 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
             },
             Event::UserEvent(UserEvent::TrayClick) => {
                 if let Some(event) = app.tray.as_ref().and_then(|t| t.emit.as_ref()) {
-                    emit(&windows, event, &serde_json::json!({ "id": "tray" }));
+                    emit(&windows, &mut outbox, None, event, r#"{"id":"tray"}"#);
                 }
             }
             Event::UserEvent(UserEvent::Loaded) => *flow = ControlFlow::Exit,
+            Event::UserEvent(UserEvent::Deliver { label, script }) => {
+                outbox.entry(label).or_default().push_str(&script);
+            }
+            Event::UserEvent(UserEvent::Emit { source, event, data }) => {
+                emit(&windows, &mut outbox, source.as_deref(), &event, &data);
+            }
+            Event::MainEventsCleared => flush(&windows, &mut outbox),
             Event::UserEvent(UserEvent::Ui(request, reply)) => {
                 let answer = match request {
                     UiRequest::Exit(code) => {
@@ -214,6 +247,15 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
                             ops::open_declared(&label, &app, &mut windows, &mut later, target, &mut context, &shared)
                         } else {
                             ops::window_op(&label, &op, &args, &mut windows, quit_on_last, flow)
+                        }
+                    }
+                    UiRequest::Menu { op, args } => menu::change(&actions, &op, &args),
+                    // These answer later, from a GTK callback.
+                    UiRequest::Clipboard { text } => return ops::clipboard(text, reply),
+                    UiRequest::Dialog { window, op, args } => {
+                        match windows.values().find(|w| w.label == window) {
+                            Some(w) => return dialog::show(&op, &args, w.window.gtk_window(), reply),
+                            None => Err(IpcError::Unavailable(format!("window `{window}` has closed"))),
                         }
                     }
                 };
@@ -238,18 +280,24 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
     })
 }
 
-/// Serves `app://` on the worker pool. A panic in the protocol becomes a 500, not a hung
-/// request or a dead host.
-fn protocol_handler(site: Arc<Site>, router: Arc<Router>) -> anyhow::Result<ProtocolHandler> {
-    let pool = pool::Pool::new("app-protocol", 2).context("starting the app:// workers")?;
-    Ok(Box::new(move |webview, request, responder| {
+/// Serves `app://` on the worker pool: the frontend, and under `/__apphost/` the IPC calls
+/// that carry bytes or large JSON. A panic inside becomes a 500, not a hung request or a dead
+/// host.
+fn protocol_handler(
+    site: Arc<Site>,
+    router: Arc<Router>,
+    stash: Arc<Stash>,
+    pool: pool::Pool,
+) -> ProtocolHandler {
+    Box::new(move |webview, request, responder| {
         let site = Arc::clone(&site);
         let router = Arc::clone(&router);
+        let stash = Arc::clone(&stash);
         let window = webview.to_owned();
         pool.spawn(move || {
             let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                if request.uri().path().starts_with(ipc::http::PREFIX) {
-                    ipc::http::respond(&router, &window, &request)
+                if request.uri().path().starts_with(ipc::http::ROOT) {
+                    ipc::http::respond(&router, &stash, &window, &request)
                 } else {
                     protocol::respond(&site, &request)
                 }
@@ -260,32 +308,57 @@ fn protocol_handler(site: Arc<Site>, router: Arc<Router>) -> anyhow::Result<Prot
             });
             responder.respond(response);
         });
-    }))
-}
-
-/// Carries builtin requests to the UI thread and waits (bounded) for the answer.
-fn ui_channel(proxy: tao::event_loop::EventLoopProxy<UserEvent>) -> crate::builtins::Ui {
-    Box::new(move |request| {
-        let (tx, rx) = mpsc::channel();
-        proxy
-            .send_event(UserEvent::Ui(request, tx))
-            .map_err(|_| IpcError::Unavailable("the app is shutting down".into()))?;
-        rx.recv_timeout(Duration::from_secs(10))
-            .map_err(|_| IpcError::Timeout(10_000))?
     })
 }
 
-/// Delivers `event` to the page of every window.
-fn emit(windows: &HashMap<WindowId, window::Open>, event: &str, detail: &serde_json::Value) {
-    let script = format!(
-        "window.apphost && window.apphost.__dispatch({}, {detail})",
-        serde_json::Value::from(event)
-    );
+/// Carries builtin requests to the UI thread and waits for the answer, as long as `limit` says.
+fn ui_channel(proxy: tao::event_loop::EventLoopProxy<UserEvent>) -> crate::builtins::Ui {
+    Box::new(move |request, limit: Option<Duration>| {
+        let (tx, rx) = mpsc::channel();
+        let gone = || IpcError::Unavailable("the app is shutting down".into());
+        proxy
+            .send_event(UserEvent::Ui(request, tx))
+            .map_err(|_| gone())?;
+        match limit {
+            Some(limit) => rx.recv_timeout(limit).map_err(|e| match e {
+                mpsc::RecvTimeoutError::Timeout => {
+                    IpcError::Timeout(u64::try_from(limit.as_millis()).unwrap_or(u64::MAX))
+                }
+                mpsc::RecvTimeoutError::Disconnected => gone(),
+            })?,
+            None => rx.recv().map_err(|_| gone())?,
+        }
+    })
+}
+
+/// Queues `event` for the page of every window; `data` is JSON text.
+fn emit(
+    windows: &HashMap<WindowId, window::Open>,
+    outbox: &mut HashMap<String, String>,
+    source: Option<&str>,
+    event: &str,
+    data: &str,
+) {
+    let script = ipc::message::event_script(event, data, source);
     for w in windows.values() {
-        if let Err(e) = w.webview.evaluate_script(&script) {
-            tracing::warn!("window `{}`: could not deliver `{event}`: {e}", w.label);
+        outbox.entry(w.label.clone()).or_default().push_str(&script);
+    }
+}
+
+/// Sends each window's queued scripts as one.
+fn flush(windows: &HashMap<WindowId, window::Open>, outbox: &mut HashMap<String, String>) {
+    if outbox.is_empty() {
+        return;
+    }
+    for w in windows.values() {
+        if let Some(script) = outbox.remove(&w.label)
+            && let Err(e) = w.webview.evaluate_script(&script)
+        {
+            tracing::warn!("window `{}`: could not deliver to the page: {e}", w.label);
         }
     }
+    // Scripts for windows that have closed meanwhile go nowhere.
+    outbox.clear();
 }
 
 fn close(

@@ -1,6 +1,7 @@
 //! The window and app builtins, carried out on the UI thread.
 
 use std::collections::HashMap;
+use std::sync::mpsc;
 
 use serde_json::Value;
 use tao::event_loop::{ControlFlow, EventLoopWindowTarget};
@@ -97,4 +98,22 @@ pub fn window_op(
         _ => return Err(IpcError::NotFound(format!("window.{op}"))),
     }
     Ok(Value::Null)
+}
+
+/// `clipboard.read_text` (`text` is `None`) and `clipboard.write_text`, on GTK's own clipboard
+/// (the `CLIPBOARD` selection). Reading asks the selection's owner, which may be another
+/// program: the answer comes later, through `answer`.
+pub fn clipboard(text: Option<String>, answer: mpsc::Sender<Result<Value, IpcError>>) {
+    let clipboard = gtk::Clipboard::get(&gtk::gdk::SELECTION_CLIPBOARD);
+    match text {
+        Some(text) => {
+            clipboard.set_text(&text);
+            // Keep it available after this app exits, where a clipboard manager runs.
+            clipboard.store();
+            let _ = answer.send(Ok(Value::Null));
+        }
+        None => clipboard.request_text(move |_, text| {
+            let _ = answer.send(Ok(text.map_or(Value::Null, |t| Value::from(t.to_string()))));
+        }),
+    }
 }

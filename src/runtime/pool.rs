@@ -6,6 +6,7 @@ use std::thread;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+#[derive(Clone)]
 pub struct Pool {
     tx: mpsc::Sender<Job>,
 }

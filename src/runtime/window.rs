@@ -1,7 +1,9 @@
 //! One `[[window]]`: a tao window with the manifest's options, the menu bar, and a wry webview
 //! on the shared web context.
 
+use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 use anyhow::Context as _;
 use tao::dpi::{LogicalPosition, LogicalSize, PhysicalPosition};
@@ -10,6 +12,7 @@ use tao::platform::unix::WindowExtUnix;
 use tao::window::{Fullscreen, Icon, Window, WindowBuilder};
 use wry::{NewWindowResponse, WebContext, WebView, WebViewBuilder, WebViewBuilderExtUnix};
 
+use super::messages::{Calls, Inbox};
 use super::{UserEvent, navigation};
 use crate::manifest::{self, Security};
 use crate::protocol::ORIGIN;
@@ -24,17 +27,20 @@ pub struct Shared {
     pub proxy: EventLoopProxy<UserEvent>,
     /// Report DOMContentLoaded of the first page to the event loop (the start-up benchmark).
     pub report_load: bool,
+    pub calls: Arc<Calls>,
 }
 
 pub struct Open {
     pub label: String,
     pub window: Window,
-    pub webview: WebView,
+    pub webview: Rc<WebView>,
 }
 
-/// The page bridge with the launch key in it. Only the main frame of app pages gets it.
-pub fn bridge_script(key: &str) -> String {
-    include_str!("bridge.js").replace("__APPHOST_KEY__", key)
+/// The page bridge with this launch's key, the origins it may install itself on, and the
+/// payload limit. Only the main frame of the app's own pages gets it.
+pub fn bridge_script(key: &str, origins: &[String], max_payload: usize) -> String {
+    let config = serde_json::json!({ "key": key, "origins": origins, "maxPayload": max_payload });
+    include_str!("bridge.js").replace("__APPHOST_CONFIG__", &config.to_string())
 }
 
 /// The URL a window starts on: a path is always joined under `app://localhost/`, so a `url`
@@ -120,22 +126,31 @@ pub fn open(
             }
         });
     }
-    if first && shared.report_load {
-        let proxy = shared.proxy.clone();
-        wb = wb
-            .with_initialization_script_for_main_only(
-                "document.addEventListener('DOMContentLoaded', () => window.ipc.postMessage('apphost:loaded'))",
-                true,
-            )
-            .with_ipc_handler(move |req| {
-                if req.body() == "apphost:loaded" {
-                    let _ = proxy.send_event(UserEvent::Loaded);
-                }
-            });
+    let slot = Rc::new(std::cell::OnceCell::new());
+    let inbox = Inbox {
+        label: w.label.clone(),
+        calls: Arc::clone(&shared.calls),
+        webview: Rc::clone(&slot),
+        in_flight: Arc::new(AtomicUsize::new(0)),
+    };
+    let loaded = (first && shared.report_load).then(|| shared.proxy.clone());
+    if loaded.is_some() {
+        wb = wb.with_initialization_script_for_main_only(
+            "document.addEventListener('DOMContentLoaded', () => window.ipc.postMessage('apphost:loaded'))",
+            true,
+        );
     }
-    let webview = wb
-        .build_gtk(vbox)
-        .with_context(|| format!("creating the webview of window `{}`", w.label))?;
+    wb = wb.with_ipc_handler(move |req| match &loaded {
+        Some(proxy) if req.body() == "apphost:loaded" => {
+            let _ = proxy.send_event(UserEvent::Loaded);
+        }
+        _ => inbox.receive(&req),
+    });
+    let webview = Rc::new(
+        wb.build_gtk(vbox)
+            .with_context(|| format!("creating the webview of window `{}`", w.label))?,
+    );
+    let _ = slot.set(Rc::downgrade(&webview));
     // After the webview, so that WebKit starts loading the page while GTK builds the menu bar
     // (muda puts the bar on top of the box either way).
     if let Some(menu) = &shared.menu

@@ -269,6 +269,6 @@ fn invoke_reaches_granted_builtins_and_refuses_the_rest() {
     // The key is not on the page's globals.
     assert_eq!(
         s.js("return JSON.stringify(Object.keys(window.apphost))"),
-        json!("[\"invoke\",\"once\",\"on\",\"off\"]")
+        json!("[\"invoke\",\"emit\",\"on\",\"once\",\"off\"]")
     );
 }

@@ -1,0 +1,227 @@
+//! Posted messages from a window's page, on the UI thread: calls go to a worker (handlers never
+//! run here), events to the event loop, and answers come back as scripts.
+//!
+//! A quick call (files, the store, app info) with nothing else in flight is waited for, up to
+//! [`QUICK_WAIT`], so that its answer goes out in this same turn of the loop instead of through
+//! the event-loop proxy: that wake-up costs about a fifth of a round trip. Anything slower, or
+//! anything while other calls are in flight, is answered through [`UserEvent::Deliver`] and
+//! batched, one script per window per turn.
+
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use tao::event_loop::EventLoopProxy;
+
+use super::UserEvent;
+use super::pool::Pool;
+use crate::ipc::message::{self, Kind};
+use crate::ipc::stash::Stash;
+use crate::ipc::{Body, Call, IpcError, Router};
+
+/// How long the UI thread waits for a quick call before it answers through the event loop.
+const QUICK_WAIT: Duration = Duration::from_micros(500);
+
+/// What every window's message handler shares.
+pub struct Calls {
+    pub router: Arc<Router>,
+    pub stash: Arc<Stash>,
+    pub pool: Pool,
+    pub proxy: EventLoopProxy<UserEvent>,
+}
+
+/// One window's message handler.
+pub struct Inbox {
+    pub label: String,
+    pub calls: Arc<Calls>,
+    /// Set once the webview is built; weak, because the webview owns this handler.
+    pub webview: Rc<std::cell::OnceCell<std::rc::Weak<wry::WebView>>>,
+    pub in_flight: Arc<AtomicUsize>,
+}
+
+impl Inbox {
+    pub fn receive(&self, request: &http::Request<String>) {
+        let Ok(msg) = message::parse(request.body()) else {
+            tracing::debug!(window = self.label, "ignored a malformed posted message");
+            return;
+        };
+        // The webview's current URL: an iframe's messages arrive as its main frame's, which is
+        // why the key (which only the main frame's bridge holds) is checked too.
+        let origin = crate::ipc::http::origin_of(&request.uri().to_string());
+        if let Err(e) = self
+            .calls
+            .router
+            .check_caller(origin.as_deref(), msg.key.as_deref())
+        {
+            // No answer at all: an answer could settle a call of the real page's.
+            tracing::warn!(window = self.label, "ignored a posted message: {e}");
+            return;
+        }
+        let payload = msg.kind.payload().to_owned();
+        match msg.kind {
+            Kind::Call { id, endpoint, .. } => self.call(id, endpoint, payload),
+            Kind::Emit { event, .. } => self.emit(event, payload),
+        }
+    }
+
+    fn call(&self, id: u64, endpoint: String, args: String) {
+        crate::ipc::trace_arrival(&endpoint);
+        let quick = self.calls.router.is_quick(&endpoint);
+        let wait = quick && self.in_flight.load(Ordering::Acquire) == 0;
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        let slot = Arc::new(Slot::new(wait));
+        let job = {
+            let calls = Arc::clone(&self.calls);
+            let slot = Arc::clone(&slot);
+            let in_flight = Arc::clone(&self.in_flight);
+            let label = self.label.clone();
+            move || {
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    calls.router.handle_from_caller(&Call {
+                        window: &label,
+                        origin: None,
+                        key: None,
+                        endpoint: &endpoint,
+                        body: Body::Json(args.as_bytes()),
+                    })
+                }))
+                .unwrap_or_else(|_| {
+                    tracing::error!("the handler of `{endpoint}` panicked");
+                    Err(IpcError::Handler(format!("`{endpoint}` failed")))
+                });
+                let script = message::reply_script(id, result, &calls.stash, &label);
+                in_flight.fetch_sub(1, Ordering::AcqRel);
+                if let Some(script) = slot.fill(script) {
+                    let _ = calls.proxy.send_event(UserEvent::Deliver { label, script });
+                }
+            }
+        };
+        if quick {
+            self.calls.pool.spawn(job);
+        } else {
+            // Dialogs wait for the user and window calls for the UI thread: a thread of their
+            // own each, so that they never hold up the pool's quick calls.
+            let spawned = std::thread::Builder::new()
+                .name("apphost-call".into())
+                .spawn(job);
+            if let Err(e) = spawned {
+                tracing::error!("no thread for a call: {e}");
+            }
+        }
+        if wait && let Some(script) = slot.wait(QUICK_WAIT) {
+            self.evaluate(&script);
+        }
+    }
+
+    fn emit(&self, event: String, data: String) {
+        let checked = message::check_event_name(&event).and_then(|()| {
+            let max = self.calls.router.max_payload();
+            if data.len() > max {
+                Err(IpcError::TooLarge(max))
+            } else {
+                Ok(())
+            }
+        });
+        match checked {
+            Ok(()) => {
+                let _ = self.calls.proxy.send_event(UserEvent::Emit {
+                    source: Some(self.label.clone()),
+                    event,
+                    data,
+                });
+            }
+            Err(e) => tracing::warn!(window = self.label, "ignored event: {e}"),
+        }
+    }
+
+    fn evaluate(&self, script: &str) {
+        if let Some(webview) = self.webview.get().and_then(std::rc::Weak::upgrade)
+            && let Err(e) = webview.evaluate_script(script)
+        {
+            tracing::warn!(window = self.label, "could not answer a call: {e}");
+        }
+    }
+}
+
+/// Where a worker leaves an answer the UI thread may be waiting for.
+struct Slot {
+    state: Mutex<State>,
+    ready: Condvar,
+}
+
+enum State {
+    Waiting,
+    Ready(String),
+    /// Nobody waits: the worker sends the answer through the event loop.
+    Gone,
+}
+
+impl Slot {
+    fn new(waited_for: bool) -> Slot {
+        Slot {
+            state: Mutex::new(if waited_for {
+                State::Waiting
+            } else {
+                State::Gone
+            }),
+            ready: Condvar::new(),
+        }
+    }
+
+    /// Leaves the answer for the waiting UI thread, or hands it back when nobody waits.
+    fn fill(&self, script: String) -> Option<String> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match *state {
+            State::Waiting => {
+                *state = State::Ready(script);
+                self.ready.notify_one();
+                None
+            }
+            _ => Some(script),
+        }
+    }
+
+    /// The answer if it comes within `limit`; otherwise the worker will send it.
+    fn wait(&self, limit: Duration) -> Option<String> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut state, _) = self
+            .ready
+            .wait_timeout_while(state, limit, |s| matches!(s, State::Waiting))
+            .unwrap_or_else(|e| e.into_inner());
+        match std::mem::replace(&mut *state, State::Gone) {
+            State::Ready(script) => Some(script),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_hands_over_once() {
+        let s = Slot::new(true);
+        assert_eq!(s.fill("a".into()), None);
+        assert_eq!(s.wait(Duration::ZERO).as_deref(), Some("a"));
+        // Too late: the worker keeps the answer and sends it itself.
+        let s = Slot::new(true);
+        assert_eq!(s.wait(Duration::from_micros(10)), None);
+        assert_eq!(s.fill("b".into()).as_deref(), Some("b"));
+        let s = Slot::new(false);
+        assert_eq!(s.fill("c".into()).as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn a_slot_wakes_its_waiter() {
+        let s = Arc::new(Slot::new(true));
+        let t = {
+            let s = Arc::clone(&s);
+            std::thread::spawn(move || s.fill("late".into()))
+        };
+        let got = s.wait(Duration::from_secs(5));
+        assert_eq!(t.join().unwrap(), None);
+        assert_eq!(got.as_deref(), Some("late"));
+    }
+}
