@@ -1,7 +1,9 @@
 //! Throughput of the IPC router alone, no webview: one small JSON call through every check the
 //! host makes (origin, launch key, payload size, declared endpoint, the window's grant glob),
 //! JSON decode, a trivial echoing `Dispatch`, and the reply's encoding; and a call the window is
-//! not granted, which is refused at the grant check. `thrpt` is calls per second.
+//! not granted, which is refused at the grant check. A third case adds what the host does around
+//! the router for a posted call: parsing the bridge's message and building the reply script.
+//! `thrpt` is calls per second.
 //!
 //!     cargo bench --locked --bench router
 
@@ -10,6 +12,8 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
+use apphost::ipc::message::{self, Kind};
+use apphost::ipc::stash::Stash;
 use apphost::ipc::{Args, Body, Call, Dispatch, IpcError, Reply, Router};
 use apphost::manifest::{self, Endpoint};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -40,7 +44,7 @@ impl Dispatch for Echo {
     fn dispatch(&self, _: &str, _: &Endpoint, _: &str, args: Args) -> Result<Reply, IpcError> {
         Ok(match args {
             Args::Json(v) => Reply::Json(v),
-            Args::Bytes(b) => Reply::Bytes(b),
+            Args::Bytes(b) | Args::Mixed(_, b) => Reply::Bytes(b),
         })
     }
 }
@@ -79,6 +83,28 @@ fn router(c: &mut Criterion) {
     });
     group.bench_function("small JSON call, not granted", |b| {
         b.iter(|| router.handle(black_box(&refused)))
+    });
+    // As the runtime's message handler does it, minus the webview and the worker thread.
+    let posted = format!(r#"{{"k":"{key}","t":"c","i":7,"e":"bench.echo","a":{{"a":1,"b":"x"}}}}"#);
+    let stash = Stash::default();
+    let receive = |text: &str| {
+        let msg = message::parse(text).expect("a call message");
+        router.check_caller(Some(ORIGIN), msg.key.as_deref())?;
+        let Kind::Call { id, endpoint, args } = msg.kind else {
+            unreachable!("a call message")
+        };
+        let call = Call {
+            endpoint: &endpoint,
+            body: Body::Json(args.map_or("null", |a| a.get()).as_bytes()),
+            ..granted
+        };
+        let result = router.handle_from_caller(&call);
+        Ok::<_, IpcError>(message::reply_script(id, result, &stash, "main"))
+    };
+    let script = receive(&posted).expect("a reply script");
+    assert_eq!(script, r#"window.apphost.__reply(7,1,{"a":1,"b":"x"});"#);
+    group.bench_function("posted small JSON call, message to reply script", |b| {
+        b.iter(|| receive(black_box(&posted)))
     });
     group.finish();
 }
