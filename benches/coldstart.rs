@@ -16,11 +16,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that goes wrong should stop loudly
 
+mod common;
+
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::Xvfb;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 const SAMPLE_EVERY: Duration = Duration::from_millis(2);
@@ -54,7 +58,7 @@ fn floor(dir: PathBuf) -> ! {
         .expect("floor: creating the window");
     let proxy = event_loop.create_proxy();
     let _webview = WebViewBuilder::new()
-        .with_custom_protocol("app".into(), move |_id, req| serve(&dir, req.uri().path()))
+        .with_custom_protocol("app".into(), move |_id, req| common::serve(&dir, req.uri().path()))
         .with_url("app://localhost/index.html")
         .with_initialization_script(
             "document.addEventListener('DOMContentLoaded', () => window.ipc.postMessage('apphost:loaded'))",
@@ -74,40 +78,13 @@ fn floor(dir: PathBuf) -> ! {
     })
 }
 
-fn serve(dir: &Path, path: &str) -> http::Response<std::borrow::Cow<'static, [u8]>> {
-    let rel = match path.trim_start_matches('/') {
-        "" => "index.html",
-        p => p,
-    };
-    let response = http::Response::builder();
-    let file = (!rel.split('/').any(|s| s == "..")).then(|| std::fs::read(dir.join(rel)));
-    let Some(Ok(bytes)) = file else {
-        return response.status(404).body(Vec::new().into()).unwrap();
-    };
-    let mime = match rel.rsplit_once('.').map_or("", |(_, ext)| ext) {
-        "html" => "text/html",
-        "css" => "text/css",
-        "js" => "text/javascript",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "json" => "application/json",
-        _ => "application/octet-stream",
-    };
-    let response = response.header(http::header::CONTENT_TYPE, mime);
-    response.body(bytes.into()).unwrap()
-}
-
 fn bench() {
     let runs = std::env::var("COLDSTART_RUNS").map_or(10, |v| {
         let n: usize = v.parse().expect("COLDSTART_RUNS must be a number");
         n.max(1)
     });
     let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-apps/hello");
-    let xvfb = match std::env::var("DISPLAY") {
-        Ok(d) if !d.is_empty() => None,
-        _ => Some(Xvfb::start()),
-    };
-    let display = xvfb.as_ref().map(|x| format!(":{}", x.display));
+    let (xvfb, display) = Xvfb::display();
     let log = std::env::temp_dir().join(format!("coldstart-{}.log", std::process::id()));
 
     let command = |name: &str| {
@@ -125,9 +102,7 @@ fn bench() {
         cmd.args(args)
             .env("APPHOST_EXIT_ON_LOAD", "1")
             .env("APPHOST_LOG", "warn");
-        if let Some(d) = &display {
-            cmd.env("DISPLAY", d);
-        }
+        cmd.env("DISPLAY", &display);
         cmd
     };
     let programs = ["host", "floor"];
@@ -282,49 +257,4 @@ fn stats(values: impl Iterator<Item = f64>) -> (f64, String) {
     );
     let cols = format!("{median:>7.1}{mean:>7.1}{:>7.1}{:>7.1}", v[0], v[n - 1]);
     (median, cols)
-}
-
-/// A private X server, killed on drop (so also when a run panics).
-struct Xvfb {
-    child: Child,
-    display: u32,
-}
-
-impl Xvfb {
-    fn start() -> Xvfb {
-        let socket = |n: u32| PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
-        let display = (90..130)
-            .find(|&n| !socket(n).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
-            .expect("no free X display in :90..:130");
-        let child = Command::new("Xvfb")
-            .args(format!(":{display} -screen 0 1280x800x24 -nolisten tcp").split(' '))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting Xvfb: install xvfb (scripts/setup.sh does)");
-        let mut xvfb = Xvfb { child, display };
-        let start = Instant::now();
-        while !socket(display).exists() {
-            if let Some(status) = xvfb.child.try_wait().unwrap() {
-                panic!("Xvfb :{display} exited with {status} before it was ready");
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(5),
-                "Xvfb :{display} not ready after 5 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        xvfb
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        // SIGKILL leaves Xvfb no chance to remove these, and they would make :N look taken.
-        let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{}", self.display));
-        let _ = std::fs::remove_file(format!("/tmp/.X{}-lock", self.display));
-    }
 }

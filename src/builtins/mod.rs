@@ -41,6 +41,7 @@ pub const BUILTINS: &[Builtin] = &[
         "the app's id, name and version, and the host's version",
     ),
     b("app.exit", "exit the app"),
+    b("app.echo", "the arguments back, unchanged (JSON or bytes)"),
     b("window.list", "the labels of the open windows"),
     b("window.open", "open a window the manifest declares"),
     b("window.close", "close a window"),
