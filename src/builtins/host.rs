@@ -109,11 +109,14 @@ impl Dispatch for Host {
             "app" => self.app(op, &args)?,
             "store" => self.store.call(op, &args)?,
             "fs" => {
-                // FS-MERGE: bound to `super::fs::call` when the fs builtins land.
-                let _ = (&self.dirs, self.max_payload, bytes);
-                return Err(IpcError::Unavailable(format!(
-                    "`{builtin}` is not in this build yet"
-                )));
+                return super::fs::call(
+                    op,
+                    &args,
+                    bytes,
+                    &endpoint.scope,
+                    &self.dirs,
+                    self.max_payload,
+                );
             }
             "window" => {
                 let label = match args.get("label") {

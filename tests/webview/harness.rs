@@ -300,13 +300,23 @@ impl Drop for Session {
 /// X window ids whose title matches `name` exactly.
 pub fn x_windows(name: &str) -> Vec<String> {
     let out = Command::new("xdotool")
-        .args(["search", "--name", &format!("^{name}$")])
+        .args(["search", "--name", &format!("^{}$", regex_escape(name))])
         .env("DISPLAY", display())
         .output()
         .expect("running xdotool (scripts/setup.sh installs it)");
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_owned)
+        .collect()
+}
+
+/// xdotool matches titles as regular expressions: `Sure?` must match only itself.
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = r"\.+*?()|[]{}^$".contains(c);
+            special.then_some('\\').into_iter().chain([c])
+        })
         .collect()
 }
 

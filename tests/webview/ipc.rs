@@ -39,7 +39,9 @@ fn json_bytes_events_and_the_store() {
         json!(["ok", { "a": [1, "two", null, true], "b": { "c": 1.5 } }])
     );
     assert_eq!(
-        call(&s, "echo", "'x'.repeat(300000)").pointer("/1").map(|v| v.as_str().map(str::len)),
+        call(&s, "echo", "'x'.repeat(300000)")
+            .pointer("/1")
+            .map(|v| v.as_str().map(str::len)),
         Some(Some(300_000))
     );
     // Bytes both ways, without number-array inflation: 1 MiB in, an ArrayBuffer out.
@@ -50,7 +52,10 @@ fn json_bytes_events_and_the_store() {
            done([b instanceof ArrayBuffer, v.length, v[0], v[1000], v[a.length - 1]]);
          }, e => done(e))",
     );
-    assert_eq!(bytes, json!([true, 1 << 20, 0, 1000 % 251, ((1 << 20) - 1) % 251]));
+    assert_eq!(
+        bytes,
+        json!([true, 1 << 20, 0, 1000 % 251, ((1 << 20) - 1) % 251])
+    );
     // An object with one bytes field: the bytes travel raw, the other fields beside them.
     assert_eq!(
         call(&s, "echo", "{ name: 'é', data: new Uint8Array([1, 2, 3]) }"),
@@ -75,10 +80,19 @@ fn json_bytes_events_and_the_store() {
     assert_eq!(all, 200);
 
     // The store.
-    assert_eq!(call(&s, "store.set", "{ key: 'a', value: { n: [1, 2] } }"), json!(["ok", null]));
-    assert_eq!(call(&s, "store.get", "{ key: 'a' }"), json!(["ok", { "n": [1, 2] }]));
+    assert_eq!(
+        call(&s, "store.set", "{ key: 'a', value: { n: [1, 2] } }"),
+        json!(["ok", null])
+    );
+    assert_eq!(
+        call(&s, "store.get", "{ key: 'a' }"),
+        json!(["ok", { "n": [1, 2] }])
+    );
     assert_eq!(call(&s, "store.keys", "null"), json!(["ok", ["a", "big"]]));
-    assert_eq!(call(&s, "store.delete", "{ key: 'a' }"), json!(["ok", true]));
+    assert_eq!(
+        call(&s, "store.delete", "{ key: 'a' }"),
+        json!(["ok", true])
+    );
     assert_eq!(call(&s, "store.clear", "null"), json!(["ok", null]));
     assert_eq!(call(&s, "store.keys", "null"), json!(["ok", []]));
     let on_disk = std::fs::read_to_string(s.app_data(APP_ID).join("store.json")).unwrap();
@@ -87,16 +101,29 @@ fn json_bytes_events_and_the_store() {
     // Refusals with stable codes.
     assert_eq!(call(&s, "store.get", "{}"), json!(["err", "bad_args"]));
     assert_eq!(call(&s, "nope", "null"), json!(["err", "not_found"]));
-    assert_eq!(call(&s, "echo", "{ n: 1n }"), json!(["err", "bad_args"]), "BigInt");
-    assert_eq!(call(&s, "echo", "new Uint8Array(5 << 20)"), json!(["err", "too_large"]));
+    assert_eq!(
+        call(&s, "echo", "{ n: 1n }"),
+        json!(["err", "bad_args"]),
+        "BigInt"
+    );
+    assert_eq!(
+        call(&s, "echo", "new Uint8Array(5 << 20)"),
+        json!(["err", "too_large"])
+    );
     assert_eq!(
         call(&s, "notification.show", "{ title: 'hi' }"),
         json!(["err", "unavailable"]),
         "no D-Bus session bus here"
     );
     // shell.open: only what open-external allows.
-    assert_eq!(call(&s, "shell.open", "{ url: 'https://www.example.com/doc' }"), json!(["ok", null]));
-    assert_eq!(call(&s, "shell.open", "{ url: 'file:///etc/passwd' }"), json!(["err", "forbidden"]));
+    assert_eq!(
+        call(&s, "shell.open", "{ url: 'https://www.example.com/doc' }"),
+        json!(["ok", null])
+    );
+    assert_eq!(
+        call(&s, "shell.open", "{ url: 'file:///etc/passwd' }"),
+        json!(["err", "forbidden"])
+    );
     harness::wait_until(Duration::from_secs(5), || !s.opened().is_empty()).unwrap();
     assert_eq!(s.opened(), ["https://www.example.com/doc"]);
 
@@ -145,7 +172,12 @@ fn windows_and_menus() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|w| (w["label"].as_str().unwrap().to_owned(), w["visible"] == true))
+            .map(|w| {
+                (
+                    w["label"].as_str().unwrap().to_owned(),
+                    w["visible"] == true,
+                )
+            })
             .collect();
         v.sort();
         v
@@ -154,51 +186,110 @@ fn windows_and_menus() {
     harness::wait_until(Duration::from_secs(5), || list(&s).len() == 3).unwrap();
     assert_eq!(
         list(&s),
-        [("extra".into(), false), ("limited".into(), true), ("main".into(), true)]
+        [
+            ("extra".into(), false),
+            ("limited".into(), true),
+            ("main".into(), true)
+        ]
     );
-    assert_eq!(call(&s, "window.open", "{ label: 'extra' }"), json!(["ok", null]));
+    assert_eq!(
+        call(&s, "window.open", "{ label: 'extra' }"),
+        json!(["ok", null])
+    );
     harness::wait_window("Extra window");
     assert_eq!(list(&s)[0], ("extra".into(), true));
-    assert_eq!(call(&s, "window.hide", "{ label: 'extra' }"), json!(["ok", null]));
+    assert_eq!(
+        call(&s, "window.hide", "{ label: 'extra' }"),
+        json!(["ok", null])
+    );
     assert_eq!(list(&s)[0], ("extra".into(), false));
-    assert_eq!(call(&s, "window.show", "{ label: 'extra' }"), json!(["ok", null]));
-    assert_eq!(call(&s, "window.close", "{ label: 'extra' }"), json!(["ok", null]));
+    assert_eq!(
+        call(&s, "window.show", "{ label: 'extra' }"),
+        json!(["ok", null])
+    );
+    assert_eq!(
+        call(&s, "window.close", "{ label: 'extra' }"),
+        json!(["ok", null])
+    );
     assert_eq!(list(&s).len(), 2);
-    assert_eq!(call(&s, "window.open", "{ label: 'nope' }"), json!(["err", "bad_args"]));
+    assert_eq!(
+        call(&s, "window.open", "{ label: 'nope' }"),
+        json!(["err", "bad_args"])
+    );
     // The caller's own window by default.
-    assert_eq!(call(&s, "window.set_title", "{ title: 'Renamed' }"), json!(["ok", null]));
+    assert_eq!(
+        call(&s, "window.set_title", "{ title: 'Renamed' }"),
+        json!(["ok", null])
+    );
     harness::wait_window("Renamed");
-    assert_eq!(call(&s, "window.set_size", "{ width: 500, height: 300 }"), json!(["ok", null]));
+    assert_eq!(
+        call(&s, "window.set_size", "{ width: 500, height: 300 }"),
+        json!(["ok", null])
+    );
     s.wait_for_js("return window.innerWidth === 500");
-    assert_eq!(call(&s, "window.set_size", "{ width: 0, height: 300 }"), json!(["err", "bad_args"]));
+    assert_eq!(
+        call(&s, "window.set_size", "{ width: 0, height: 300 }"),
+        json!(["err", "bad_args"])
+    );
     for op in ["minimize", "maximize", "unmaximize", "focus"] {
-        assert_eq!(call(&s, &format!("window.{op}"), "null"), json!(["ok", null]), "{op}");
+        assert_eq!(
+            call(&s, &format!("window.{op}"), "null"),
+            json!(["ok", null]),
+            "{op}"
+        );
     }
 
     // Menus: a real accelerator press, then the item disabled, enabled, renamed.
     let main = harness::x_windows("Renamed").pop().unwrap_or(main);
     harness::press_keys(&main, "ctrl+shift+p");
     s.wait_for_js("return window.events.some(e => e[0] === 'test:ping')");
-    assert_eq!(events(&s, "test:ping"), [json!(["test:ping", { "id": "ping" }, null])]);
-    assert_eq!(call(&s, "menu.set_enabled", "{ id: 'ping', enabled: false }"), json!(["ok", null]));
+    assert_eq!(
+        events(&s, "test:ping"),
+        [json!(["test:ping", { "id": "ping" }, null])]
+    );
+    assert_eq!(
+        call(&s, "menu.set_enabled", "{ id: 'ping', enabled: false }"),
+        json!(["ok", null])
+    );
     harness::press_keys(&main, "ctrl+shift+p");
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(events(&s, "test:ping").len(), 1, "a disabled item does nothing");
-    assert_eq!(call(&s, "menu.set_enabled", "{ id: 'ping', enabled: true }"), json!(["ok", null]));
-    assert_eq!(call(&s, "menu.set_text", "{ id: 'ping', text: 'Pong' }"), json!(["ok", null]));
+    assert_eq!(
+        events(&s, "test:ping").len(),
+        1,
+        "a disabled item does nothing"
+    );
+    assert_eq!(
+        call(&s, "menu.set_enabled", "{ id: 'ping', enabled: true }"),
+        json!(["ok", null])
+    );
+    assert_eq!(
+        call(&s, "menu.set_text", "{ id: 'ping', text: 'Pong' }"),
+        json!(["ok", null])
+    );
     harness::press_keys(&main, "ctrl+shift+p");
-    harness::wait_until(Duration::from_secs(5), || events(&s, "test:ping").len() == 2)
-        .expect("the re-enabled item works");
+    harness::wait_until(Duration::from_secs(5), || {
+        events(&s, "test:ping").len() == 2
+    })
+    .expect("the re-enabled item works");
     // A check item: set from the page, then toggled by its accelerator.
-    assert_eq!(call(&s, "menu.set_checked", "{ id: 'toggle', checked: true }"), json!(["ok", null]));
+    assert_eq!(
+        call(&s, "menu.set_checked", "{ id: 'toggle', checked: true }"),
+        json!(["ok", null])
+    );
     harness::press_keys(&main, "ctrl+shift+t");
     s.wait_for_js("return window.events.some(e => e[0] === 'test:toggle')");
     assert_eq!(
         events(&s, "test:toggle"),
         [json!(["test:toggle", { "id": "toggle", "checked": false }, null])]
     );
-    assert_eq!(call(&s, "menu.set_checked", "{ id: 'ping', checked: true }"), json!(["err", "bad_args"]));
-    assert_eq!(call(&s, "menu.set_text", "{ id: 'nope', text: 'x' }"), json!(["err", "bad_args"]));
+    assert_eq!(
+        call(&s, "menu.set_checked", "{ id: 'ping', checked: true }"),
+        json!(["err", "bad_args"])
+    );
+    assert_eq!(
+        call(&s, "menu.set_text", "{ id: 'nope', text: 'x' }"),
+        json!(["err", "bad_args"])
+    );
 }
 
 #[test]
@@ -206,25 +297,50 @@ fn clipboard_and_dialogs() {
     let s = app();
     let main = harness::wait_window("IPC fixture");
     // The system clipboard: what the page writes, a real Ctrl+V pastes.
-    assert_eq!(call(&s, "clipboard.write_text", "{ text: 'from apphost ✓' }"), json!(["ok", null]));
-    assert_eq!(call(&s, "clipboard.read_text", "null"), json!(["ok", "from apphost ✓"]));
+    assert_eq!(
+        call(&s, "clipboard.write_text", "{ text: 'from apphost ✓' }"),
+        json!(["ok", null])
+    );
+    assert_eq!(
+        call(&s, "clipboard.read_text", "null"),
+        json!(["ok", "from apphost ✓"])
+    );
     s.js("document.getElementById('paste').focus(); return true");
     harness::press_keys(&main, "ctrl+v");
     s.wait_for_js("return document.getElementById('paste').value === 'from apphost ✓'");
-    assert_eq!(call(&s, "clipboard.write_text", "{}"), json!(["err", "bad_args"]));
+    assert_eq!(
+        call(&s, "clipboard.write_text", "{}"),
+        json!(["err", "bad_args"])
+    );
 
     // Each dialog is native, modal, and answered with real keys. The page stays responsive
     // while one is open: the UI thread is not blocked.
-    s.start_call("confirm", "dialog.confirm", "{ title: 'Sure?', message: 'Delete it?' }");
+    s.start_call(
+        "confirm",
+        "dialog.confirm",
+        "{ title: 'Sure?', message: 'Delete it?' }",
+    );
     let d = harness::wait_window("Sure?");
-    assert_eq!(call(&s, "app.info", "null")[0], "ok", "the page answers while a dialog is open");
+    assert_eq!(
+        call(&s, "app.info", "null")[0],
+        "ok",
+        "the page answers while a dialog is open"
+    );
     harness::press_keys(&d, "Return");
     assert_eq!(s.outcome("confirm"), json!(["ok", true]));
-    s.start_call("no", "dialog.confirm", "{ title: 'Really?', message: 'Delete it?' }");
+    s.start_call(
+        "no",
+        "dialog.confirm",
+        "{ title: 'Really?', message: 'Delete it?' }",
+    );
     let d = harness::wait_window("Really?");
     harness::press_keys(&d, "Escape");
     assert_eq!(s.outcome("no"), json!(["ok", false]));
-    s.start_call("msg", "dialog.message", "{ title: 'Note', message: 'Saved.', kind: 'warning' }");
+    s.start_call(
+        "msg",
+        "dialog.message",
+        "{ title: 'Note', message: 'Saved.', kind: 'warning' }",
+    );
     let d = harness::wait_window("Note");
     harness::press_keys(&d, "Return");
     assert_eq!(s.outcome("msg"), json!(["ok", null]));
@@ -244,12 +360,23 @@ fn clipboard_and_dialogs() {
         s.outcome("save"),
         json!(["ok", dir.join("draft.md").to_str().unwrap()])
     );
-    s.start_call("open", "dialog.open", "{ title: 'Pick', default_path: '$APPDATA/files/a.txt' }");
+    s.start_call(
+        "open",
+        "dialog.open",
+        "{ title: 'Pick', default_path: '$APPDATA/files/a.txt' }",
+    );
     let d = harness::wait_window("Pick");
     std::thread::sleep(Duration::from_millis(300));
     harness::press_keys(&d, "Return");
-    assert_eq!(s.outcome("open"), json!(["ok", dir.join("a.txt").to_str().unwrap()]));
-    s.start_call("cancel", "dialog.open", "{ title: 'Pick again', multiple: true }");
+    assert_eq!(
+        s.outcome("open"),
+        json!(["ok", dir.join("a.txt").to_str().unwrap()])
+    );
+    s.start_call(
+        "cancel",
+        "dialog.open",
+        "{ title: 'Pick again', multiple: true }",
+    );
     let d = harness::wait_window("Pick again");
     harness::press_keys(&d, "Escape");
     assert_eq!(s.outcome("cancel"), json!(["ok", null]));
@@ -294,8 +421,15 @@ fn refusals_reach_nothing() {
     );
     assert_eq!(status, json!([403, "forbidden"]));
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(call(&s, "store.keys", "null"), json!(["ok", []]), "nothing was stored");
-    assert!(events(&s, "frame:probe").is_empty(), "the frame's events went nowhere");
+    assert_eq!(
+        call(&s, "store.keys", "null"),
+        json!(["ok", []]),
+        "nothing was stored"
+    );
+    assert!(
+        events(&s, "frame:probe").is_empty(),
+        "the frame's events went nowhere"
+    );
     // The key is on none of the page's globals.
     assert_eq!(
         s.js("return JSON.stringify(Object.keys(window.apphost))"),
@@ -311,7 +445,154 @@ fn refusals_reach_nothing() {
 fn app_exit_ends_the_process() {
     let s = app();
     assert!(s.host_running());
-    s.js("window.apphost.invoke('app.exit', { code: 0 }); return true");
-    harness::wait_until(Duration::from_secs(10), || !s.host_running())
-        .expect("the host exited");
+    // Later, so that WebDriver's answer to this script is not cut off by the exit.
+    s.js("setTimeout(() => window.apphost.invoke('app.exit', { code: 0 }), 200); return true");
+    harness::wait_until(Duration::from_secs(10), || !s.host_running()).expect("the host exited");
+}
+
+#[test]
+fn files_inside_the_scope_and_nothing_outside() {
+    let s = app();
+    let data = s.app_data(APP_ID);
+    let files = data.join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    // Outside the scope: a secret beside it, reached by `..` and through symlinks planted
+    // inside it (the page itself cannot make links).
+    std::fs::write(data.join("secret.txt"), "secret").unwrap();
+    std::fs::create_dir_all(data.join("private")).unwrap();
+    std::fs::write(data.join("private/key.txt"), "key").unwrap();
+    std::os::unix::fs::symlink(data.join("secret.txt"), files.join("link.txt")).unwrap();
+    std::os::unix::fs::symlink(data.join("private"), files.join("linkdir")).unwrap();
+
+    let ok = |endpoint: &str, args: &str, want: Value| {
+        assert_eq!(
+            call(&s, endpoint, args),
+            json!(["ok", want]),
+            "{endpoint} {args}"
+        );
+    };
+    ok(
+        "fs.mkdir",
+        "{ path: '$APPDATA/files/notes/2024' }",
+        Value::Null,
+    );
+    ok(
+        "fs.write_text",
+        "{ path: '$APPDATA/files/notes/a.md', text: 'héllo' }",
+        Value::Null,
+    );
+    ok(
+        "fs.read_text",
+        "{ path: '$APPDATA/files/notes/a.md' }",
+        json!("héllo"),
+    );
+    ok(
+        "fs.exists",
+        "{ path: '$APPDATA/files/notes/a.md' }",
+        json!(true),
+    );
+    ok(
+        "fs.exists",
+        "{ path: '$APPDATA/files/notes/b.md' }",
+        json!(false),
+    );
+    let bytes = s.js_async(
+        "window.apphost.invoke('fs.write_bytes', { path: '$APPDATA/files/b.bin', data: new Uint8Array([0, 255, 7]) })
+           .then(() => window.apphost.invoke('fs.read_bytes', { path: '$APPDATA/files/b.bin' }))
+           .then(b => done([b instanceof ArrayBuffer, ...new Uint8Array(b)]), e => done(e))",
+    );
+    assert_eq!(bytes, json!([true, 0, 255, 7]));
+    assert_eq!(std::fs::read(files.join("b.bin")).unwrap(), [0, 255, 7]);
+    let stat = call(&s, "fs.stat", "{ path: '$APPDATA/files/notes/a.md' }");
+    assert_eq!(
+        (&stat[1]["kind"], &stat[1]["size"]),
+        (&json!("file"), &json!(6))
+    );
+    ok(
+        "fs.rename",
+        "{ from: '$APPDATA/files/notes/a.md', to: '$APPDATA/files/notes/c.md' }",
+        Value::Null,
+    );
+    let listed = call(&s, "fs.list", "{ path: '$APPDATA/files/notes' }");
+    let names: Vec<&str> = listed[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["2024", "c.md"]);
+    ok(
+        "fs.remove",
+        "{ path: '$APPDATA/files/notes/c.md' }",
+        Value::Null,
+    );
+    assert_eq!(
+        call(&s, "fs.read_text", "{ path: '$APPDATA/files/notes/c.md' }"),
+        json!(["err", "io_error", "not_found"])
+    );
+
+    // Nothing outside the scope, however it is named.
+    for path in [
+        "$APPDATA/files/../secret.txt",
+        "$APPDATA/files/notes/../../secret.txt",
+        "$APPDATA/files/link.txt",
+        "$APPDATA/files/linkdir/key.txt",
+        "$APPDATA/secret.txt",
+    ] {
+        assert_eq!(
+            call(&s, "fs.read_text", &format!("{{ path: {path:?} }}")),
+            json!(["err", "forbidden"]),
+            "{path}"
+        );
+    }
+    let absolute = data.join("secret.txt");
+    assert_eq!(
+        call(
+            &s,
+            "fs.read_text",
+            &format!("{{ path: {:?} }}", absolute.to_str().unwrap())
+        ),
+        json!(["err", "forbidden"])
+    );
+    assert_eq!(
+        call(&s, "fs.read_text", "{ path: '/etc/passwd' }"),
+        json!(["err", "forbidden"])
+    );
+    assert_eq!(
+        call(
+            &s,
+            "fs.write_text",
+            "{ path: '$APPDATA/files/linkdir/new.txt', text: 'x' }"
+        ),
+        json!(["err", "forbidden"])
+    );
+    assert_eq!(
+        call(
+            &s,
+            "fs.rename",
+            "{ from: '$APPDATA/files/b.bin', to: '$APPDATA/b.bin' }"
+        ),
+        json!(["err", "forbidden"])
+    );
+    assert_eq!(
+        call(&s, "fs.read_text", "{ path: 'relative.txt' }"),
+        json!(["err", "bad_args"])
+    );
+    // The refusal names the path as the page wrote it, never where it really is.
+    let message = s.js_async(
+        "window.apphost.invoke('fs.read_text', { path: '$APPDATA/files/link.txt' })
+           .then(() => done('read'), e => done(e.message))",
+    );
+    let home = s.home().to_str().unwrap().to_owned();
+    assert!(
+        !message.as_str().unwrap().contains(&home),
+        "leaks the real path: {message}"
+    );
+    // And nothing outside changed.
+    assert_eq!(
+        std::fs::read_to_string(data.join("secret.txt")).unwrap(),
+        "secret"
+    );
+    assert!(!data.join("private/new.txt").exists());
+    assert!(!data.join("b.bin").exists());
 }
