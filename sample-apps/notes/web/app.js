@@ -17,15 +17,13 @@
   const SAVE_DELAY_MS = 400;
   const ID = /^[a-z0-9]{1,64}$/;
   const WELCOME_TITLE = "Welcome to Notes";
-  const WELCOME_BODY = [
-    "This is a note. Edit it, or press Ctrl+N for a new one.",
-    "",
-    "- Changes save themselves a moment after you stop typing; Ctrl+S saves at once.",
-    "- The search box filters notes by title and text.",
-    "- File › Export… writes the note to a Markdown file in your Documents folder.",
-    "",
-    "Each note is a Markdown file in the app's data folder; the list lives in the app's store.",
-  ].join("\n");
+  const WELCOME_BODY = `This is a note. Edit it, or press Ctrl+N for a new one.
+
+- Changes save themselves a moment after you stop typing; Ctrl+S saves at once.
+- The search box filters notes by title and text.
+- File › Export… writes the note to a Markdown file in your Documents folder.
+
+Each note is a Markdown file in the app's data folder; the list lives in the app's store.`;
 
   let notes = [];                   // the index, as stored: [{id, title, modified}]
   const bodies = new Map();         // id → text; no entry when the file could not be read
@@ -52,12 +50,9 @@
   /** Shows a failed call with its error code (and I/O kind), e.g. "Save failed: io_error (permission_denied) — …". */
   function fail(what, err) {
     console.error(`notes: ${what}`, err);
-    if (err && typeof err === "object" && typeof err.code === "string") {
-      const kind = err.kind ? ` (${err.kind})` : "";
-      setStatus(`${what} failed: ${err.code}${kind}${err.message ? ` — ${err.message}` : ""}`, true);
-    } else {
-      setStatus(`${what} failed: ${err}`, true);
-    }
+    const why = typeof err?.code === "string"
+      ? `${err.code}${err.kind ? ` (${err.kind})` : ""}${err.message ? ` — ${err.message}` : ""}` : String(err);
+    setStatus(`${what} failed: ${why}`, true);
   }
 
   /** Queues a write after the ones before it. Resolves true on success, false after showing the error. */
@@ -110,6 +105,7 @@
 
   /** Opens a note (or none) in the editor and remembers it for the next start. */
   function open(id) {
+    if (current !== null && current.id === id) return;
     current = notes.find((n) => n.id === id) ?? null;
     const text = current ? bodies.get(current.id) : undefined;
     const editable = text !== undefined;
@@ -184,6 +180,7 @@
     return Date.now().toString(36) + a.toString(36) + b.toString(36);
   }
 
+  /** Adds a note, opens it and saves it at once. */
   function createNote(title = "", text = "") {
     const note = { id: newId(), title, modified: Date.now() };
     notes.push(note);
@@ -192,9 +189,13 @@
     indexDirty = true;
     el.search.value = ""; // so that the new note is in the list
     open(note.id);
-    el.title.focus();
     return save();
   }
+
+  const newNote = () => {
+    createNote();
+    el.title.focus();
+  };
 
   /** Runs one native dialog flow at a time (a second Delete while the first asks is ignored). */
   async function withDialog(flow) {
@@ -254,27 +255,20 @@
   async function load() {
     await invoke("fs.mkdir", { path: DIR });
     const keys = await invoke("store.keys");
-    if (!keys.includes(INDEX_KEY)) {
-      notes = [{ id: newId(), title: WELCOME_TITLE, modified: Date.now() }];
-      bodies.set(notes[0].id, WELCOME_BODY);
-      dirtyBodies.add(notes[0].id);
-      indexDirty = true;
-      await save();
-    } else {
-      const stored = await invoke("store.get", { key: INDEX_KEY });
-      const seen = new Set();
-      notes = (Array.isArray(stored) ? stored : []).filter((n) =>
-        n && typeof n.id === "string" && ID.test(n.id) && !seen.has(n.id) && seen.add(n.id)
-        && typeof n.title === "string" && Number.isFinite(n.modified));
-      await Promise.all(notes.map(async (n) => {
-        try {
-          bodies.set(n.id, await invoke("fs.read_text", { path: bodyPath(n.id) }));
-        } catch (err) {
-          if (err?.code === "io_error" && err.kind === "not_found") bodies.set(n.id, "");
-          else fail(`Reading “${titleOf(n)}”`, err);
-        }
-      }));
-    }
+    if (!keys.includes(INDEX_KEY)) return createNote(WELCOME_TITLE, WELCOME_BODY);
+    const stored = await invoke("store.get", { key: INDEX_KEY });
+    const seen = new Set();
+    notes = (Array.isArray(stored) ? stored : []).filter((n) =>
+      n && typeof n.id === "string" && ID.test(n.id) && !seen.has(n.id) && seen.add(n.id)
+      && typeof n.title === "string" && Number.isFinite(n.modified));
+    await Promise.all(notes.map(async (n) => {
+      try {
+        bodies.set(n.id, await invoke("fs.read_text", { path: bodyPath(n.id) }));
+      } catch (err) {
+        if (err?.code === "io_error" && err.kind === "not_found") bodies.set(n.id, ""); // never written
+        else fail(`Reading “${titleOf(n)}”`, err);
+      }
+    }));
     const selected = keys.includes(SELECTED_KEY) ? await invoke("store.get", { key: SELECTED_KEY }) : null;
     const first = notes.find((n) => n.id === selected) ?? shown()[0] ?? null;
     open(first ? first.id : null);
@@ -287,10 +281,10 @@
 
   const whenReady = (command) => () => { if (ready) command(); };
   for (const [event, command] of [
-    ["menu:new", () => createNote()], ["tray:new", () => createNote()], ["menu:save", saveNow],
+    ["menu:new", newNote], ["tray:new", newNote], ["menu:save", saveNow],
     ["menu:delete", deleteNote], ["menu:export", exportNote],
   ]) host.on(event, whenReady(command));
-  el.add.addEventListener("click", whenReady(() => createNote()));
+  el.add.addEventListener("click", whenReady(newNote));
   el.remove.addEventListener("click", whenReady(deleteNote));
   el.export.addEventListener("click", whenReady(exportNote));
   el.title.addEventListener("input", edited);
