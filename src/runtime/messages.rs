@@ -27,12 +27,18 @@ const QUICK_WAIT: Duration = Duration::from_micros(500);
 /// this answer meanwhile, so the spin takes a core from nobody.
 const SPIN: Duration = Duration::from_micros(100);
 
+/// At most this many calls that wait on the UI thread or the user have a thread of their own;
+/// beyond it (a runaway loop in the page) they queue on the pool instead.
+const OWN_THREADS: usize = 64;
+
 /// What every window's message handler shares.
 pub struct Calls {
     pub router: Arc<Router>,
     pub stash: Arc<Stash>,
     pub pool: Pool,
     pub proxy: EventLoopProxy<UserEvent>,
+    /// Calls running on a thread of their own.
+    pub own_threads: Arc<AtomicUsize>,
 }
 
 /// One window's message handler.
@@ -101,15 +107,24 @@ impl Inbox {
                 }
             }
         };
-        if quick {
+        // Dialogs wait for the user and window calls for the UI thread: a thread of their own
+        // each, so that they never hold up the pool's quick calls.
+        let own = &self.calls.own_threads;
+        if quick || own.fetch_add(1, Ordering::AcqRel) >= OWN_THREADS {
+            if !quick {
+                own.fetch_sub(1, Ordering::AcqRel);
+            }
             self.calls.pool.spawn(job);
         } else {
-            // Dialogs wait for the user and window calls for the UI thread: a thread of their
-            // own each, so that they never hold up the pool's quick calls.
+            let count = Arc::clone(own);
             let spawned = std::thread::Builder::new()
                 .name("apphost-call".into())
-                .spawn(job);
+                .spawn(move || {
+                    job();
+                    count.fetch_sub(1, Ordering::AcqRel);
+                });
             if let Err(e) = spawned {
+                own.fetch_sub(1, Ordering::AcqRel);
                 tracing::error!("no thread for a call: {e}");
             }
         }
