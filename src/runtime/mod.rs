@@ -227,6 +227,7 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
                 outbox.entry(label).or_default().push_str(&script);
             }
             Event::UserEvent(UserEvent::Emit { source, event, data }) => {
+                shared.calls.router.on_event(source.as_deref(), &event, &data);
                 emit(&windows, &mut outbox, source.as_deref(), &event, &data);
             }
             Event::MainEventsCleared => flush(&windows, &mut outbox),
