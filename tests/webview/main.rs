@@ -4,6 +4,7 @@
 
 mod harness;
 mod ipc;
+mod scripts;
 
 use harness::{launch, repo};
 use serde_json::{Value, json};
