@@ -72,6 +72,7 @@ fn init_writes_an_app_that_checks_clean() {
     for f in [
         "app.toml",
         "app.schema.json",
+        "apphost.d.ts",
         "web/index.html",
         "web/style.css",
         "web/main.js",

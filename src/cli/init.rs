@@ -27,11 +27,14 @@ pub fn run(dir: &Path, name: Option<&str>) -> anyhow::Result<ExitCode> {
     let id = format!("com.example.{slug}");
 
     write_dir(&templates::INIT, dir, &name, &id)?;
-    std::fs::write(
-        dir.join("app.schema.json"),
-        crate::manifest::schema_json() + "\n",
-    )
-    .with_context(|| format!("cannot write `{}`", dir.join("app.schema.json").display()))?;
+    // Generated, not templated, so that they always match this host.
+    for (file, text) in [
+        ("app.schema.json", crate::manifest::schema_json() + "\n"),
+        ("apphost.d.ts", templates::TYPINGS.to_owned()),
+    ] {
+        std::fs::write(dir.join(file), text)
+            .with_context(|| format!("cannot write `{}`", dir.join(file).display()))?;
+    }
     println!("created {} ({id}) in {}", name, dir.display());
     println!("next: apphost run {}", dir.display());
     Ok(ExitCode::SUCCESS)

@@ -53,28 +53,20 @@ pub fn show(op: &str, args: &Value, parent: &gtk::ApplicationWindow, answer: Ans
                 start_at(&d, Path::new(path), save);
             }
             let multiple = !save && flag("multiple");
-            let answer = Cell::new(Some(answer));
-            d.connect_response(move |d, response| {
-                let value = if response == ResponseType::Accept {
-                    let names: Vec<Value> = d
-                        .filenames()
-                        .iter()
-                        .map(|p| Value::from(p.to_string_lossy().into_owned()))
-                        .collect();
-                    if multiple {
-                        Value::from(names)
-                    } else {
-                        names.into_iter().next().unwrap_or(Value::Null)
-                    }
-                } else {
-                    Value::Null
-                };
-                if let Some(a) = answer.take() {
-                    let _ = a.send(Ok(value));
+            on_response(&d, answer, move |d, response| {
+                if response != ResponseType::Accept {
+                    return Value::Null;
                 }
-                d.close();
+                let mut names = d
+                    .filenames()
+                    .into_iter()
+                    .map(|p| Value::from(p.to_string_lossy().into_owned()));
+                if multiple {
+                    Value::from(names.collect::<Vec<_>>())
+                } else {
+                    names.next().unwrap_or(Value::Null)
+                }
             });
-            d.show_all();
         }
         "message" | "confirm" => {
             let confirm = op == "confirm";
@@ -110,24 +102,35 @@ pub fn show(op: &str, args: &Value, parent: &gtk::ApplicationWindow, answer: Ans
             } else {
                 ResponseType::Ok
             });
-            let answer = Cell::new(Some(answer));
-            d.connect_response(move |d, response| {
-                let value = if confirm {
+            on_response(&d, answer, move |_, response| {
+                if confirm {
                     Value::Bool(response == ResponseType::Yes)
                 } else {
                     Value::Null
-                };
-                if let Some(a) = answer.take() {
-                    let _ = a.send(Ok(value));
                 }
-                d.close();
             });
-            d.show_all();
         }
         _ => {
             let _ = answer.send(Err(IpcError::NotFound(format!("dialog.{op}"))));
         }
     }
+}
+
+/// Shows `d`; when the user answers, sends what `value` makes of the response (once) and closes
+/// it.
+fn on_response<D: IsA<gtk::Dialog> + IsA<gtk::Window> + IsA<gtk::Widget>>(
+    d: &D,
+    answer: Answer,
+    value: impl Fn(&D, ResponseType) -> Value + 'static,
+) {
+    let answer = Cell::new(Some(answer));
+    d.connect_response(move |d, response| {
+        if let Some(a) = answer.take() {
+            let _ = a.send(Ok(value(d, response)));
+        }
+        d.close();
+    });
+    d.show_all();
 }
 
 /// `{name, extensions: ["md", "txt"]}` as a GTK filter.

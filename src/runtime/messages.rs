@@ -8,7 +8,7 @@
 //! batched, one script per window per turn.
 
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -22,6 +22,14 @@ use crate::ipc::{Body, Call, IpcError, Router};
 
 /// How long the UI thread waits for a quick call before it answers through the event loop.
 const QUICK_WAIT: Duration = Duration::from_micros(500);
+/// The first part of that wait spins rather than sleeps: a quick builtin is usually done in
+/// tens of µs, and waking a sleeping thread costs about as much again. The page is waiting for
+/// this answer meanwhile, so the spin takes a core from nobody.
+const SPIN: Duration = Duration::from_micros(100);
+
+/// At most this many calls that wait on the UI thread or the user have a thread of their own;
+/// beyond it (a runaway loop in the page) they queue on the pool instead.
+const OWN_THREADS: usize = 64;
 
 /// What every window's message handler shares.
 pub struct Calls {
@@ -29,6 +37,8 @@ pub struct Calls {
     pub stash: Arc<Stash>,
     pub pool: Pool,
     pub proxy: EventLoopProxy<UserEvent>,
+    /// Calls running on a thread of their own.
+    pub own_threads: Arc<AtomicUsize>,
 }
 
 /// One window's message handler.
@@ -97,15 +107,24 @@ impl Inbox {
                 }
             }
         };
-        if quick {
+        // Dialogs wait for the user and window calls for the UI thread: a thread of their own
+        // each, so that they never hold up the pool's quick calls.
+        let own = &self.calls.own_threads;
+        if quick || own.fetch_add(1, Ordering::AcqRel) >= OWN_THREADS {
+            if !quick {
+                own.fetch_sub(1, Ordering::AcqRel);
+            }
             self.calls.pool.spawn(job);
         } else {
-            // Dialogs wait for the user and window calls for the UI thread: a thread of their
-            // own each, so that they never hold up the pool's quick calls.
+            let count = Arc::clone(own);
             let spawned = std::thread::Builder::new()
                 .name("apphost-call".into())
-                .spawn(job);
+                .spawn(move || {
+                    job();
+                    count.fetch_sub(1, Ordering::AcqRel);
+                });
             if let Err(e) = spawned {
+                own.fetch_sub(1, Ordering::AcqRel);
                 tracing::error!("no thread for a call: {e}");
             }
         }
@@ -148,6 +167,8 @@ impl Inbox {
 struct Slot {
     state: Mutex<State>,
     ready: Condvar,
+    /// Set with the answer, so that the spinning waiter need not take the lock to look.
+    filled: AtomicBool,
 }
 
 enum State {
@@ -166,6 +187,7 @@ impl Slot {
                 State::Gone
             }),
             ready: Condvar::new(),
+            filled: AtomicBool::new(false),
         }
     }
 
@@ -175,6 +197,7 @@ impl Slot {
         match *state {
             State::Waiting => {
                 *state = State::Ready(script);
+                self.filled.store(true, Ordering::Release);
                 self.ready.notify_one();
                 None
             }
@@ -184,6 +207,11 @@ impl Slot {
 
     /// The answer if it comes within `limit`; otherwise the worker will send it.
     fn wait(&self, limit: Duration) -> Option<String> {
+        let start = std::time::Instant::now();
+        while !self.filled.load(Ordering::Acquire) && start.elapsed() < SPIN.min(limit) {
+            std::hint::spin_loop();
+        }
+        let limit = limit.saturating_sub(start.elapsed());
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let (mut state, _) = self
             .ready

@@ -142,6 +142,7 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
         stash: Arc::clone(&stash),
         pool: pool.clone(),
         proxy: proxy.clone(),
+        own_threads: Arc::default(),
     });
     let shared = window::Shared {
         bridge: window::bridge_script(&key, &origins, router.max_payload()),

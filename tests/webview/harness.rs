@@ -132,6 +132,8 @@ pub fn launch_with(args: &[&str]) -> Session {
             .env("APPHOST_AUTOMATION", "1")
             .env("APPHOST_LOG", "apphost=info")
             .env("PATH", &path)
+            // A private home: `$DOCUMENTS` and the like must not reach the real one.
+            .env("HOME", home.path())
             .env("XDG_DATA_HOME", home.path().join("data"))
             .env("XDG_CACHE_HOME", home.path().join("cache"))
             .env_remove("DBUS_SESSION_BUS_ADDRESS")

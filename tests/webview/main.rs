@@ -4,6 +4,7 @@
 
 mod harness;
 mod ipc;
+mod notes;
 mod scripts;
 
 use harness::{launch, repo};

@@ -1,3 +1,4 @@
+/// <reference path="../apphost.d.ts" />
 // Runs once the page has loaded. `window.apphost` is the bridge to the host.
 const info = document.getElementById("info");
 if (window.apphost) {
