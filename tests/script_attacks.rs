@@ -104,6 +104,14 @@ on = ["doc:*"]
 script = "scripts/missing.rhai"
 fn = "nowhere"
 
+[endpoints."d.calls"]
+script = "scripts/deepest.rhai"
+limits = {{ max-call-depth = 256, max-expr-depth = 256 }}
+
+[endpoints."d.nested"]
+script = "scripts/deepest.rhai"
+limits = {{ max-call-depth = 256, max-expr-depth = 256 }}
+
 [endpoints."a.deep"]
 script = "scripts/deep.rhai"
 fn = "run"
@@ -353,6 +361,25 @@ fn deep_nesting_and_too_many_functions_are_limits() {
 }
 
 #[test]
+fn the_deepest_allowed_nesting_fits_a_worker_stack() {
+    // Worker threads have std's default 2 MiB stack; so does this one, explicitly.
+    let f = Arc::new(fixture());
+    let g = f.clone();
+    let run = move || {
+        assert_eq!(g.call("d.calls", json!({"n": 250})).unwrap(), json!(250));
+        let e = g.call("d.calls", json!({"n": 100000})).unwrap_err();
+        assert_eq!(e.code(), "limit_exceeded", "{e}");
+        assert_eq!(g.call("d.nested", Value::Null).unwrap(), json!(1));
+    };
+    let t = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(run)
+        .unwrap();
+    t.join().unwrap();
+    assert_eq!(f.call("a.ping", json!(1)).unwrap(), json!({"pong": 1}));
+}
+
+#[test]
 fn too_many_variables() {
     let e = fixture().contained("a.variables", Value::Null, "limit_exceeded");
     assert!(e.to_string().contains("max-variables"), "{e}");
@@ -497,20 +524,30 @@ fn emit_and_events() {
     f.host
         .scripts()
         .unwrap()
-        .connect_emit(Box::new(move |e, d| {
-            sink.lock().unwrap().push((e.to_owned(), d.to_owned()))
+        .connect_emit(Box::new(move |s, e, d| {
+            let event = (s.to_owned(), e.to_owned(), d.to_owned());
+            sink.lock().unwrap().push(event)
         }));
     assert_eq!(f.call("a.emits", json!({"id": 3})).unwrap(), json!(true));
-    assert_eq!(
-        *got.lock().unwrap(),
-        vec![("doc:changed".to_owned(), "{\"id\":3}".to_owned())]
+    let source = "script:a.emits".to_owned();
+    let expected = (
+        source.clone(),
+        "doc:changed".to_owned(),
+        "{\"id\":3}".to_owned(),
     );
+    assert_eq!(*got.lock().unwrap(), vec![expected]);
+    // A script's own event does not go back to scripts (`a.listener` listens to `doc:*`).
+    f.router
+        .on_event(Some(&source), "doc:changed", "{\"id\":3}");
+    std::thread::sleep(Duration::from_millis(300));
+    let store = f.dir.path().join("dirs/data/store.json");
+    let text = std::fs::read_to_string(&store).unwrap_or_default();
+    assert!(!text.contains("last-event"), "{text}");
 
     // A page's `doc:saved` reaches the listening endpoint's on_event, off this thread.
     f.router.on_event(Some("main"), "other", "1");
     f.router.on_event(Some("main"), "doc:saved", "{\"id\":9}");
     let deadline = Instant::now() + Duration::from_secs(5);
-    let store = f.dir.path().join("dirs/data/store.json");
     loop {
         let text = std::fs::read_to_string(&store).unwrap_or_default();
         if text.contains("doc:saved") {

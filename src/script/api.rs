@@ -131,9 +131,17 @@ impl Cx {
 
     fn emit(&self, event: &str, data: &Dynamic) -> Res<()> {
         let data = json_arg(data)?.to_string();
+        let max = usize::try_from(self.shared.max_payload).unwrap_or(usize::MAX);
+        if data.len() > max {
+            return Err(fail(IpcError::TooLarge(max)));
+        }
         match self.shared.emit.get() {
             Some(emit) => {
-                emit(event, &data);
+                emit(
+                    &format!("{}{}", super::SCRIPT_SOURCE, self.name),
+                    event,
+                    &data,
+                );
                 Ok(())
             }
             None => Err(fail(IpcError::Unavailable(

@@ -30,11 +30,22 @@ use crate::ipc::{Args, Dispatch, IpcError, Reply};
 use crate::manifest::{App, Endpoint, Handler, Limits};
 use crate::pattern::wildcard_match;
 
-/// Sends an event (name, JSON text) to every window.
-pub type Emitter = Box<dyn Fn(&str, &str) + Send + Sync>;
+/// Sends an event to every window: (source, event, JSON text). The source is
+/// [`SCRIPT_SOURCE`] followed by the endpoint's name; no window label contains `:`, so pages can
+/// tell, and [`Scripts::on_event`] does not hand scripts' own events back to scripts (an
+/// endpoint listening to what it emits would loop).
+pub type Emitter = Box<dyn Fn(&str, &str, &str) + Send + Sync>;
+
+/// How the source of an event a script emitted starts.
+pub const SCRIPT_SOURCE: &str = "script:";
 
 /// The function `on = [...]` endpoints' scripts define to receive events.
 pub const EVENT_FN: &str = "on_event";
+
+/// The largest `max-call-depth` and `max-expr-depth` a manifest may set: rhai recurses on the
+/// native stack, and a worker thread's 2 MiB must hold the deepest script (checked by
+/// `tests/script_attacks.rs` at this depth).
+pub const MAX_DEPTH: u32 = 256;
 
 /// At most this many event handlers run at once; further events are dropped with a warning,
 /// so a page emitting in a loop cannot pile up threads.
@@ -53,6 +64,7 @@ pub struct Shared {
 
 /// One script endpoint, ready to run.
 struct Prepared {
+    name: String,
     endpoint: Arc<Endpoint>,
     path: PathBuf,
     /// The path relative to the app folder, for messages.
@@ -100,6 +112,7 @@ impl Scripts {
             endpoints.insert(
                 name.clone(),
                 Prepared {
+                    name: name.clone(),
                     endpoint: Arc::new(e.clone()),
                     path: path.clone(),
                     file: file.display().to_string(),
@@ -163,6 +176,9 @@ impl Scripts {
     /// Hands an event a page emitted to every endpoint whose `on` matches it, each on its own
     /// thread: the caller is the UI thread.
     pub fn on_event(self: &Arc<Self>, source: Option<&str>, event: &str, data: &str) {
+        if source.is_some_and(|s| s.starts_with(SCRIPT_SOURCE)) {
+            return;
+        }
         for (name, p) in &self.endpoints {
             if !p.endpoint.on.iter().any(|pat| wildcard_match(pat, event)) {
                 continue;
@@ -225,7 +241,7 @@ impl Scripts {
         let args = args(&compiled.ast)?;
         let cx = Arc::new(api::Cx {
             shared: Arc::clone(&self.shared),
-            name: p.file.clone(),
+            name: p.name.clone(),
             endpoint: Arc::clone(&p.endpoint),
             window: window.to_owned(),
         });

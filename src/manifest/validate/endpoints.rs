@@ -162,6 +162,21 @@ fn limits(cx: &mut Ctx, p: KeyPath, l: &ScriptLimits) {
             cx.error(p.key(key), format!("`{key}` must be at least 1"));
         }
     }
+    // Rhai recurses on the native stack for calls and nesting: past these depths a script
+    // could overflow a worker thread's stack, which aborts the process instead of failing.
+    let depths = [
+        ("max-call-depth", l.max_call_depth),
+        ("max-expr-depth", l.max_expr_depth),
+    ];
+    for (key, v) in depths {
+        if v.is_some_and(|v| v > crate::script::MAX_DEPTH) {
+            cx.error(
+                p.key(key),
+                format!("`{key}` may be at most {}", crate::script::MAX_DEPTH),
+            )
+            .hint("deeper nesting could overflow the native stack and abort the app");
+        }
+    }
 }
 
 fn scope_patterns(cx: &mut Ctx, p: &KeyPath, scope: &[String]) {
