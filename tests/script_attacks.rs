@@ -62,6 +62,18 @@ limits = {{ max-variables = 8 }}
 script = "scripts/attacks.rhai"
 limits = {{ max-map-size = 10 }}
 
+[endpoints."a.map_merge_bypass"]
+script = "scripts/attacks.rhai"
+limits = {{ max-map-size = 10 }}
+
+[endpoints."a.map_fill_bypass"]
+script = "scripts/attacks.rhai"
+limits = {{ max-map-size = 10 }}
+
+[endpoints."a.map_nested_bypass"]
+script = "scripts/attacks.rhai"
+limits = {{ max-map-size = 10 }}
+
 [endpoints."a.near_limit_strings"]
 script = "scripts/attacks.rhai"
 limits = {{ max-memory = "4 MiB" }}
@@ -322,12 +334,18 @@ fn a_map_grown_by_index_assignment_is_stopped_by_memory() {
 
 #[test]
 fn index_assignment_past_max_map_size() {
-    // Rhai does not check `m[k] = v` against max-map-size; memory still bounds it. This records
-    // which of the two happens, so a rhai upgrade that changes it is noticed.
+    // Older rhai versions did not check `m[k] = v` against max-map-size; 1.27 does, for every
+    // way of growing a map tried here (max-map-size = 10, each grows to 50). The memory bound
+    // does not depend on it (the test above).
     let f = fixture();
-    match f.call("a.map_index_bypass", Value::Null) {
-        Ok(v) => assert_eq!(v, json!(50)),
-        Err(e) => assert_eq!(e.code(), "limit_exceeded", "{e}"),
+    for attack in [
+        "a.map_index_bypass",
+        "a.map_merge_bypass",
+        "a.map_fill_bypass",
+        "a.map_nested_bypass",
+    ] {
+        let e = f.contained(attack, Value::Null, "limit_exceeded");
+        assert!(e.to_string().contains("max-map-size 10"), "{e}");
     }
 }
 
