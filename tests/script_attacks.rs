@@ -478,14 +478,18 @@ fn http_only_to_allowed_urls() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     std::thread::spawn(move || {
-        for stream in listener.incoming().take(2) {
+        for stream in listener.incoming() {
             let mut s = stream.unwrap();
             let mut buf = [0u8; 4096];
             let n = s.read(&mut buf).unwrap_or(0);
-            log.lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-            let body = "hi there";
+            let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+            // `/ok-big`: more than the app's 1 MiB max-payload.
+            let body = if request.starts_with("GET /ok-big") {
+                "x".repeat(2 << 20)
+            } else {
+                "hi there".to_owned()
+            };
+            log.lock().unwrap().push(request);
             let _ = write!(
                 s,
                 "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -508,6 +512,8 @@ fn http_only_to_allowed_urls() {
             .unwrap()["status"],
         200
     );
+    let url = format!("http://127.0.0.1:{port}/ok-big");
+    f.contained("a.http_allowed", json!({ "url": url }), "too_large");
     let seen = seen.lock().unwrap();
     assert!(seen[1].starts_with("POST /post"), "{}", seen[1]);
 }

@@ -129,6 +129,12 @@ impl Cx {
         Ok(from_reply(reply))
     }
 
+    /// An HTTP request under `allow-urls`; the answer's body is bounded like an IPC payload.
+    fn http(&self, method: &str, url: &str, body: Option<(Vec<u8>, &str)>) -> Res<Map> {
+        let max = usize::try_from(self.shared.max_payload).unwrap_or(usize::MAX);
+        super::http::request(&self.endpoint.allow_urls, method, url, body, max)
+    }
+
     fn emit(&self, event: &str, data: &Dynamic) -> Res<()> {
         let data = json_arg(data)?.to_string();
         let max = usize::try_from(self.shared.max_payload).unwrap_or(usize::MAX);
@@ -240,7 +246,7 @@ pub fn register(engine: &mut Engine) {
     });
 
     engine.register_fn("http_get", |url: &str| -> Res<Map> {
-        with_cx(|cx| super::http::request(&cx.endpoint.allow_urls, "GET", url, None))
+        with_cx(|cx| cx.http("GET", url, None))
     });
     engine.register_fn("http_post", |url: &str, body: Dynamic| -> Res<Map> {
         with_cx(|cx| {
@@ -253,7 +259,7 @@ pub fn register(engine: &mut Engine) {
                 let json = json_arg(&body)?.to_string();
                 (json.into_bytes(), "application/json")
             };
-            super::http::request(&cx.endpoint.allow_urls, "POST", url, Some(body))
+            cx.http("POST", url, Some(body))
         })
     });
 }

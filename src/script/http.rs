@@ -11,12 +11,14 @@ use crate::ipc::IpcError;
 use crate::pattern::wildcard_match;
 
 /// Sends one request if `url` matches one of `allowed`; answers `#{status, body}` with the body
-/// as text (lossy UTF-8).
+/// as text (lossy UTF-8). A body longer than `max_body` bytes is an error: it is read in chunks
+/// and never held whole beyond that.
 pub fn request(
     allowed: &[String],
     method: &str,
     url: &str,
     body: Option<(Vec<u8>, &str)>,
+    max_body: usize,
 ) -> Result<Map, Box<EvalAltResult>> {
     if !allowed.iter().any(|p| wildcard_match(p, url)) {
         return Err(host_error(IpcError::Forbidden(format!(
@@ -37,9 +39,22 @@ pub fn request(
     let left = Budget::remaining().unwrap_or_default();
     let seconds = u32::try_from(left.as_millis().div_ceil(1000)).unwrap_or(u32::MAX);
     session.set_timeout(seconds.max(1));
-    let bytes = session
-        .send_and_read(&message, None::<&soup::gio::Cancellable>)
+    let stream = session
+        .send(&message, None::<&soup::gio::Cancellable>)
         .map_err(|e| failed(e.to_string()))?;
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = stream
+            .read_bytes(64 << 10, None::<&soup::gio::Cancellable>)
+            .map_err(|e| failed(e.to_string()))?;
+        if chunk.is_empty() {
+            break;
+        }
+        if bytes.len() + chunk.len() > max_body {
+            return Err(host_error(IpcError::TooLarge(max_body)));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
     let mut out = Map::new();
     out.insert("status".into(), INT::from(message.status_code()).into());
     out.insert(
