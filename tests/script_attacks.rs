@@ -169,7 +169,10 @@ fn invoke_reaches_granted_builtins_only() {
 
 #[test]
 fn a_huge_return_value_is_too_large() {
-    fixture().contained("a.huge_return", Value::Null, "too_large");
+    let f = fixture();
+    f.contained("a.huge_return", Value::Null, "too_large");
+    // 200,000 numbers: refused before the JSON is built.
+    f.contained("a.huge_json_return", Value::Null, "too_large");
 }
 
 #[test]

@@ -39,12 +39,46 @@ pub fn from_json(v: Value) -> Dynamic {
     }
 }
 
-/// A script's result: a blob as bytes, anything else as JSON.
-pub fn reply(v: Dynamic) -> Result<Reply, IpcError> {
+/// A script's result: a blob as bytes, anything else as JSON. A result whose JSON would pass
+/// `max` bytes (about: scalars count 8) is `too_large` before it is built, so a value near
+/// `max-memory` never turns into several times that in JSON.
+pub fn reply(v: Dynamic, max: usize) -> Result<Reply, IpcError> {
     if v.is_blob() {
         return Ok(Reply::Bytes(v.cast::<Blob>()));
     }
+    if size(&v, max) > max {
+        return Err(IpcError::TooLarge(max));
+    }
     to_json(&v).map(Reply::Json).map_err(IpcError::Handler)
+}
+
+/// About the JSON size of `v`, counting no further than `max`.
+fn size(v: &Dynamic, max: usize) -> usize {
+    if let Some(s) = v.read_lock::<rhai::ImmutableString>() {
+        return s.len() + 2;
+    }
+    if let Some(b) = v.read_lock::<Blob>() {
+        return b.len() * 4;
+    }
+    let mut total = 2;
+    if let Some(a) = v.read_lock::<Array>() {
+        for x in a.iter() {
+            total += size(x, max) + 1;
+            if total > max {
+                break;
+            }
+        }
+    } else if let Some(m) = v.read_lock::<Map>() {
+        for (k, x) in m.iter() {
+            total += k.len() + 4 + size(x, max);
+            if total > max {
+                break;
+            }
+        }
+    } else {
+        total = 8;
+    }
+    total
 }
 
 /// JSON for a Rhai value. Blobs inside a structure become arrays of numbers; a value JSON has
@@ -113,11 +147,18 @@ mod tests {
     fn bytes_become_blobs_and_go_back_raw() {
         let d = args(Args::Bytes(vec![1, 2, 3]));
         assert!(d.is_blob());
-        assert_eq!(reply(d).unwrap(), Reply::Bytes(vec![1, 2, 3]));
+        assert_eq!(reply(d, 10).unwrap(), Reply::Bytes(vec![1, 2, 3]));
         let d = args(Args::Mixed(json!({"path": "p"}), vec![9]));
         let m = d.cast::<Map>();
         assert!(m["data"].is_blob());
         assert_eq!(m["path"].to_string(), "p");
+    }
+
+    #[test]
+    fn results_past_the_payload_limit_are_too_large_before_conversion() {
+        let big = from_json(json!({"a": ["x".repeat(600), "y".repeat(600)]}));
+        assert_eq!(reply(big.clone(), 1000), Err(IpcError::TooLarge(1000)));
+        assert!(reply(big, 2000).is_ok());
     }
 
     #[test]

@@ -170,7 +170,8 @@ impl Scripts {
                 ))),
             }
         })?;
-        convert::reply(value)
+        let max = usize::try_from(self.shared.max_payload).unwrap_or(usize::MAX);
+        convert::reply(value, max)
     }
 
     /// Hands an event a page emitted to every endpoint whose `on` matches it, each on its own

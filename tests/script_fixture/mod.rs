@@ -92,6 +92,10 @@ limits = {{ max-memory = "4 MiB" }}
 script = "scripts/attacks.rhai"
 limits = {{ max-array-size = 2_000_000 }}
 
+[endpoints."a.huge_json_return"]
+script = "scripts/attacks.rhai"
+limits = {{ max-array-size = 2_000_000 }}
+
 [endpoints."a.invoke_granted"]
 script = "scripts/attacks.rhai"
 invoke = ["app.echo"]
