@@ -55,3 +55,19 @@ fn script_endpoints_from_the_page() {
     });
     assert!(seen.is_some(), "on_event did not run");
 }
+
+/// Needs the runtime to connect `emit` (`Host::scripts().connect_emit`, one block in
+/// `runtime::run`, which this branch may not edit); un-ignore once it is there.
+#[test]
+#[ignore = "script emit is not yet connected in src/runtime/mod.rs"]
+fn a_script_emits_to_the_page() {
+    let s = launch(&repo().join("tests/apps/scripts"));
+    s.wait_for_js("return !!window.apphost");
+    s.js("window.got = null; window.apphost.on('calc:done', (d, m) => { window.got = [d, m.source]; }); return true");
+    assert_eq!(call(&s, "calc.announce", "{ n: 5 }"), json!(["ok", true]));
+    s.wait_for_js("return window.got !== null");
+    assert_eq!(
+        s.js("return window.got"),
+        json!([{ "n": 5 }, "script:calc.announce"])
+    );
+}
