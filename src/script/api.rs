@@ -25,6 +25,9 @@ pub struct Cx {
 }
 
 thread_local! {
+    /// The running call's context. Host functions are registered once per engine and shared
+    /// by every call, while a call runs on one thread from start to end: the thread says which
+    /// call (and so which grants) a host function serves.
     static CX: RefCell<Option<Arc<Cx>>> = const { RefCell::new(None) };
 }
 

@@ -141,7 +141,9 @@ impl Scripts {
         let _ = self.shared.emit.set(emit);
     }
 
-    /// Forgets the compiled form of `path`: the next call compiles it again.
+    /// Forgets the compiled form of `path` (canonical, as the resolved manifest names it): the
+    /// next call compiles it again. For the dev watcher; calls notice edits by themselves too,
+    /// from the file's modification time and length, but a watcher knows sooner and surely.
     pub fn reload(&self, path: &Path) {
         self.lock_cache().retain(|(p, _), _| p != path);
     }
