@@ -38,7 +38,9 @@ declare global {
     /** Not in this build, or not possible here (no display, no clipboard, the host went away). */
     | "unavailable"
     /** The operating system refused a file operation; `kind` says why. */
-    | "io_error";
+    | "io_error"
+    /** A script went past a sandbox limit other than wall time (memory, operations, depth, sizes). */
+    | "limit_exceeded";
 
   /** Why a file operation failed, on errors whose `code` is `io_error`. */
   type IoKind =

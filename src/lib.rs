@@ -16,4 +16,5 @@ pub mod pattern;
 pub mod protocol;
 pub mod random;
 pub mod runtime;
+pub mod script;
 pub mod templates;

@@ -2,6 +2,7 @@
 //! to. Handlers that touch windows, menus, the clipboard or dialogs run on the UI thread through
 //! [`Ui`]; the rest run right here, on the worker thread.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -10,6 +11,7 @@ use super::store::Store;
 use crate::ipc::{Args, Dispatch, IpcError, Reply};
 use crate::manifest::{App, Endpoint, Handler, Security};
 use crate::runtime::navigation;
+use crate::script::Scripts;
 
 /// A request for the UI thread.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,43 +50,64 @@ const UI_WAIT: Duration = Duration::from_secs(10);
 pub type Ui = Box<dyn Fn(UiRequest, Option<Duration>) -> Result<Value, IpcError> + Send + Sync>;
 
 pub struct Host {
+    /// Script endpoints; `None` in the builtins-only host that scripts themselves call through.
+    scripts: Option<Arc<Scripts>>,
     id: String,
     name: String,
     version: Option<String>,
     security: Security,
-    store: Store,
+    /// Shared with the builtins-only host the scripts call, so both serialise on one lock.
+    store: Arc<Store>,
     dirs: super::paths::AppDirs,
     max_payload: u64,
     ui: Ui,
 }
 
 impl Host {
+    /// The host, and inside it the script engine with a builtins-only twin of the host (same
+    /// store, same UI channel) that scripts reach the store and `invoke` through.
     pub fn new(app: &App, dirs: &super::paths::AppDirs, ui: Ui) -> Host {
-        Host {
-            id: app.id.clone(),
-            name: app.name.clone(),
-            version: app.version.clone(),
-            security: app.security.clone(),
-            store: Store::new(dirs.data.join("store.json")),
-            dirs: dirs.clone(),
-            max_payload: app.security.max_payload,
-            ui,
-        }
+        let ui = Arc::new(ui);
+        let store = Arc::new(Store::new(dirs.data.join("store.json")));
+        let host = |scripts| {
+            let ui = Arc::clone(&ui);
+            Host {
+                scripts,
+                id: app.id.clone(),
+                name: app.name.clone(),
+                version: app.version.clone(),
+                security: app.security.clone(),
+                store: Arc::clone(&store),
+                dirs: dirs.clone(),
+                max_payload: app.security.max_payload,
+                ui: Box::new(move |request, limit| ui(request, limit)),
+            }
+        };
+        let builtins: Arc<dyn Dispatch> = Arc::new(host(None));
+        host(Some(Arc::new(Scripts::new(app, dirs, builtins))))
+    }
+
+    /// The script engine, to connect `emit` to the windows.
+    pub fn scripts(&self) -> Option<&Arc<Scripts>> {
+        self.scripts.as_ref()
     }
 }
 
 impl Dispatch for Host {
     fn dispatch(
         &self,
-        _name: &str,
+        name: &str,
         endpoint: &Endpoint,
         window: &str,
         args: Args,
     ) -> Result<Reply, IpcError> {
         let Handler::Builtin(builtin) = &endpoint.handler else {
-            return Err(IpcError::Unavailable(
-                "script (Rhai) endpoints are not in this build yet".into(),
-            ));
+            return match &self.scripts {
+                Some(scripts) => scripts.call(name, window, args),
+                None => Err(IpcError::Forbidden(
+                    "scripts may invoke builtin endpoints only".into(),
+                )),
+            };
         };
         if builtin == "app.echo" {
             // Whatever came in goes back: JSON as JSON, bytes as bytes.
@@ -170,6 +193,12 @@ impl Dispatch for Host {
             }
         };
         Ok(Reply::Json(value))
+    }
+
+    fn on_event(&self, source: Option<&str>, event: &str, data: &str) {
+        if let Some(scripts) = &self.scripts {
+            scripts.on_event(source, event, data);
+        }
     }
 }
 

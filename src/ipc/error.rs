@@ -14,6 +14,7 @@ pub const CODES: &[&str] = &[
     "handler_error",
     "unavailable",
     "io_error",
+    "limit_exceeded",
 ];
 
 /// Every name `IoKind::name` can return, for the docs and the JS typings.
@@ -51,6 +52,10 @@ pub enum IpcError {
     /// wrote it, never the resolved one.
     #[error("{message}")]
     Io { kind: IoKind, message: String },
+    /// A script went past one of its sandbox limits (operations, memory, sizes, depth…); the
+    /// message names the limit. Wall time is `Timeout`.
+    #[error("{0}")]
+    LimitExceeded(String),
 }
 
 /// Why a file operation failed, in words that stay the same across OSes and Rust versions.
@@ -100,6 +105,7 @@ impl IpcError {
             IpcError::Handler(_) => "handler_error",
             IpcError::Unavailable(_) => "unavailable",
             IpcError::Io { .. } => "io_error",
+            IpcError::LimitExceeded(_) => "limit_exceeded",
         }
     }
 

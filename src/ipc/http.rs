@@ -132,6 +132,8 @@ pub fn status(e: &IpcError) -> StatusCode {
         IpcError::Handler(_) => StatusCode::INTERNAL_SERVER_ERROR,
         IpcError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         IpcError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        // The call needed more than the sandbox grants it; retrying will not help (so not 429).
+        IpcError::LimitExceeded(_) => StatusCode::INSUFFICIENT_STORAGE,
     }
 }
 

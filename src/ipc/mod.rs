@@ -86,6 +86,10 @@ pub trait Dispatch: Send + Sync {
         window: &str,
         args: Args,
     ) -> Result<Reply, IpcError>;
+
+    /// A page emitted `event` (`data`: JSON text); handlers that listen for it (script
+    /// endpoints with `on`) start. Called on the UI thread: it must not wait for them.
+    fn on_event(&self, _source: Option<&str>, _event: &str, _data: &str) {}
 }
 
 pub struct Router {
@@ -193,6 +197,11 @@ impl Router {
             Some(Some(list)) => list.iter().any(|g| wildcard_match(g, endpoint)),
             None => false,
         }
+    }
+
+    /// Hands a page's event to the endpoints that listen for it (see [`Dispatch::on_event`]).
+    pub fn on_event(&self, source: Option<&str>, event: &str, data: &str) {
+        self.dispatch.on_event(source, event, data);
     }
 
     /// Whether a call to `endpoint` finishes quickly without the UI thread (files, the store,

@@ -31,6 +31,7 @@ fn endpoint() -> Endpoint {
         scope: vec![],
         allow_urls: vec![],
         invoke: vec![],
+        on: vec![],
         timeout: None,
         limits: Limits::default(),
     }
@@ -192,6 +193,7 @@ fn errors_have_stable_codes() {
             kind: error::IoKind::Other,
             message: "x".into(),
         },
+        IpcError::LimitExceeded("x".into()),
     ];
     let codes: Vec<&str> = all.iter().map(IpcError::code).collect();
     assert_eq!(codes, CODES);

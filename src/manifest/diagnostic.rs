@@ -30,6 +30,17 @@ pub struct Diagnostic {
     pub on_key: bool,
     pub span: Option<Span>,
     pub help: Option<String>,
+    /// A problem in another file than the manifest (a script's compile error): that file, and
+    /// `span` is in its text.
+    pub source: Option<Box<Source>>,
+}
+
+/// A file a diagnostic points into instead of the manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// Relative to the manifest's folder, as the manifest names it.
+    pub file: String,
+    pub text: String,
 }
 
 impl Diagnostic {
@@ -41,6 +52,7 @@ impl Diagnostic {
             on_key: false,
             span: None,
             help: None,
+            source: None,
         }
     }
 
@@ -64,6 +76,32 @@ impl Diagnostic {
 
     pub fn span(mut self, span: Span) -> Self {
         self.span = Some(span);
+        self
+    }
+
+    /// Points the diagnostic at 1-based `line`:`column` (in characters) of `file`'s `text`.
+    pub fn in_file(mut self, file: &str, text: String, line: usize, column: usize) -> Self {
+        let line_start: usize = text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum();
+        let rest = text.get(line_start..).unwrap_or_default();
+        let offset = line_start
+            + rest
+                .char_indices()
+                .nth(column.saturating_sub(1))
+                .map_or(rest.len(), |(i, _)| i);
+        let end = offset
+            + rest
+                .get(offset - line_start..)
+                .and_then(|r| r.chars().next())
+                .map_or(0, char::len_utf8);
+        self.span = Some(offset..end);
+        self.source = Some(Box::new(Source {
+            file: file.to_owned(),
+            text,
+        }));
         self
     }
 

@@ -94,10 +94,20 @@ impl Checked {
     /// Every diagnostic, rendered with its excerpt, errors first.
     pub fn render(&self) -> String {
         let file = self.file.display().to_string();
+        let dir = self.file.parent().unwrap_or(Path::new(""));
         let mut ds: Vec<&Diagnostic> = self.diagnostics.iter().collect();
-        ds.sort_by_key(|d| (d.severity, d.span.as_ref().map(|s| s.start)));
+        ds.sort_by_key(|d| {
+            (
+                d.severity,
+                d.source.is_some(),
+                d.span.as_ref().map(|s| s.start),
+            )
+        });
         ds.iter()
-            .map(|d| d.render(&file, &self.text))
+            .map(|d| match &d.source {
+                Some(s) => d.render(&dir.join(&s.file).display().to_string(), &s.text),
+                None => d.render(&file, &self.text),
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }

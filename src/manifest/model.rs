@@ -260,6 +260,9 @@ pub struct EndpointSection {
     pub allow_urls: Option<Vec<String>>,
     /// Builtin endpoints a script may call with `invoke`. Default: none.
     pub invoke: Option<Vec<String>>,
+    /// Scripts only: page events (names or `*` patterns, `"doc:*"`) handed to the script's
+    /// `fn on_event(name, data)`, on a worker thread, with this endpoint's grants and limits.
+    pub on: Option<Vec<String>>,
     /// Wall-clock limit for one call, in milliseconds.
     pub timeout_ms: Option<u64>,
     /// Script limits for this endpoint, overriding `[scripts]`.

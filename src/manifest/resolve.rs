@@ -108,6 +108,8 @@ pub struct Endpoint {
     pub scope: Vec<String>,
     pub allow_urls: Vec<String>,
     pub invoke: Vec<String>,
+    /// Scripts only: event patterns whose page events go to the script's `on_event`.
+    pub on: Vec<String>,
     /// `timeout-ms` as written on the endpoint: what bounds a builtin call. Scripts use
     /// `limits.timeout`, which already includes it.
     pub timeout: Option<Duration>,
@@ -148,7 +150,7 @@ impl Default for Limits {
 }
 
 impl Limits {
-    fn apply(mut self, l: &model::ScriptLimits) -> Self {
+    pub(crate) fn apply(mut self, l: &model::ScriptLimits) -> Self {
         if let Some(v) = l.timeout_ms {
             self.timeout = Duration::from_millis(v);
         }
@@ -311,6 +313,7 @@ pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, 
                 scope: e.scope.clone().unwrap_or_default(),
                 allow_urls: e.allow_urls.clone().unwrap_or_default(),
                 invoke: e.invoke.clone().unwrap_or_default(),
+                on: e.on.clone().unwrap_or_default(),
                 timeout: e.timeout_ms.map(Duration::from_millis),
                 limits: Limits {
                     timeout: e.timeout_ms.map_or(limits.timeout, Duration::from_millis),

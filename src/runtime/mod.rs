@@ -128,6 +128,17 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
         });
     let key = ipc::launch_key().context("no randomness for the launch key")?;
     let host = Host::new(&app, &dirs, ui_channel(proxy.clone()));
+    // A script's `emit` reaches the windows the way a page's does, through the event loop.
+    if let Some(scripts) = host.scripts() {
+        let proxy = proxy.clone();
+        scripts.connect_emit(Box::new(move |source, event, data| {
+            let _ = proxy.send_event(UserEvent::Emit {
+                source: Some(source.to_owned()),
+                event: event.to_owned(),
+                data: data.to_owned(),
+            });
+        }));
+    }
     let origins = vec![protocol::ORIGIN.to_owned()];
     let router = Arc::new(Router::new(
         &app,
@@ -228,6 +239,7 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
                 outbox.entry(label).or_default().push_str(&script);
             }
             Event::UserEvent(UserEvent::Emit { source, event, data }) => {
+                shared.calls.router.on_event(source.as_deref(), &event, &data);
                 emit(&windows, &mut outbox, source.as_deref(), &event, &data);
             }
             Event::MainEventsCleared => flush(&windows, &mut outbox),

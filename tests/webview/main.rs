@@ -5,6 +5,7 @@
 mod harness;
 mod ipc;
 mod notes;
+mod scripts;
 
 use harness::{launch, repo};
 use serde_json::{Value, json};

@@ -75,10 +75,44 @@ Each note is a Markdown file in the app's data folder; the list lives in the app
       || (bodies.get(note.id) ?? "").toLowerCase().includes(query);
   }
 
-  /** The notes the list shows: those matching the search, newest first. */
+  /**
+   * The ranking `notes.search` (scripts/notes.rhai) gave for a query: `{query, order: id → rank}`.
+   * Until it answers, or if it fails, the list filters locally instead.
+   */
+  let ranked = null;
+  let searchTimer = 0;
+
+  /** The notes the list shows: the script's ranking for the query, else those matching it, newest first. */
   function shown() {
-    const query = el.search.value.trim().toLowerCase();
-    return notes.filter((n) => matches(n, query)).sort((a, b) => b.modified - a.modified);
+    const query = el.search.value.trim();
+    if (ranked && ranked.query === query) {
+      return notes.filter((n) => ranked.order.has(n.id))
+        .sort((a, b) => ranked.order.get(a.id) - ranked.order.get(b.id));
+    }
+    const q = query.toLowerCase();
+    return notes.filter((n) => matches(n, q)).sort((a, b) => b.modified - a.modified);
+  }
+
+  /** Asks the script to rank the notes for the search box's query (after saving, so it sees the latest text). */
+  async function searchNow() {
+    const query = el.search.value.trim();
+    if (!query) { ranked = null; render(); return; }
+    try {
+      await saveNow();
+      const hits = await invoke("notes.search", { query });
+      if (el.search.value.trim() !== query) return; // typed on meanwhile
+      ranked = { query, order: new Map(hits.map((h, i) => [h.id, i])) };
+    } catch (err) {
+      ranked = null; // the local filter stays
+      console.warn("notes.search", err);
+    }
+    render();
+  }
+
+  function searchSoon() {
+    render();
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(searchNow, 150);
   }
 
   function render() {
@@ -290,8 +324,8 @@ Each note is a Markdown file in the app's data folder; the list lives in the app
   el.title.addEventListener("input", edited);
   el.body.addEventListener("input", edited);
   el.title.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); el.body.focus(); } });
-  el.search.addEventListener("input", render);
-  el.search.addEventListener("keydown", (e) => { if (e.key === "Escape") { el.search.value = ""; render(); } });
+  el.search.addEventListener("input", searchSoon);
+  el.search.addEventListener("keydown", (e) => { if (e.key === "Escape") { el.search.value = ""; searchSoon(); } });
   el.list.addEventListener("click", (e) => {
     const li = e.target.closest("li[data-id]");
     if (li) open(li.dataset.id);

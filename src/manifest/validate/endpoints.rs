@@ -7,7 +7,7 @@ use super::super::path::KeyPath;
 use super::super::suggest::closest;
 use super::super::{SCOPE_VARS, is_endpoint_name};
 use super::security::url_pattern;
-use super::{Ctx, Diagnostic, existing_file};
+use super::{Ctx, Diagnostic, existing_file, scripts};
 use crate::builtins;
 use crate::key_path;
 
@@ -40,9 +40,8 @@ pub(super) fn endpoints(cx: &mut Ctx, m: &Manifest) {
                 .suggest(closest(b, builtins::names()));
         }
         if let Some(script) = &e.script {
-            if existing_file(cx, p.key("script"), script, "script")
-                && Path::new(script).extension().and_then(|x| x.to_str()) != Some("rhai")
-            {
+            let exists = existing_file(cx, p.key("script"), script, "script");
+            if exists && Path::new(script).extension().and_then(|x| x.to_str()) != Some("rhai") {
                 cx.warn(
                     p.key("script"),
                     format!("script `{script}` does not end in `.rhai`"),
@@ -57,13 +56,16 @@ pub(super) fn endpoints(cx: &mut Ctx, m: &Manifest) {
                 };
                 cx.error(at, format!("`{f}` is not a valid script function name"))
                     .hint("set `fn` to the name of a function in the script");
+            } else if exists {
+                scripts::script(cx, m, &p, name, e);
             }
         } else {
-            for key in ["fn", "allow-urls", "invoke", "limits"] {
+            for key in ["fn", "allow-urls", "invoke", "on", "limits"] {
                 let set = match key {
                     "fn" => e.function.is_some(),
                     "allow-urls" => e.allow_urls.is_some(),
                     "invoke" => e.invoke.is_some(),
+                    "on" => e.on.is_some(),
                     _ => e.limits.is_some(),
                 };
                 if set && builtin.is_some() {
@@ -158,6 +160,21 @@ fn limits(cx: &mut Ctx, p: KeyPath, l: &ScriptLimits) {
     for (key, v) in fields {
         if v == Some(0) {
             cx.error(p.key(key), format!("`{key}` must be at least 1"));
+        }
+    }
+    // Rhai recurses on the native stack for calls and nesting: past these depths a script
+    // could overflow a worker thread's stack, which aborts the process instead of failing.
+    let depths = [
+        ("max-call-depth", l.max_call_depth),
+        ("max-expr-depth", l.max_expr_depth),
+    ];
+    for (key, v) in depths {
+        if v.is_some_and(|v| v > crate::script::MAX_DEPTH) {
+            cx.error(
+                p.key(key),
+                format!("`{key}` may be at most {}", crate::script::MAX_DEPTH),
+            )
+            .hint("deeper nesting could overflow the native stack and abort the app");
         }
     }
 }

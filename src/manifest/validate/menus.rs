@@ -9,7 +9,7 @@ use super::super::suggest::closest;
 use super::{Ctx, icon_file};
 use crate::key_path;
 
-fn event_name(cx: &mut Ctx, p: KeyPath, name: &str) {
+pub(super) fn event_name(cx: &mut Ctx, p: KeyPath, name: &str) {
     if name.is_empty()
         || name.len() > 128
         || name.chars().any(|c| c.is_whitespace() || c.is_control())

@@ -7,6 +7,7 @@
 mod app;
 mod endpoints;
 mod menus;
+mod scripts;
 mod security;
 
 use std::path::{Component, Path};

@@ -1,0 +1,336 @@
+//! Script endpoints: Rhai functions in the app's `scripts/*.rhai`, run in a sandbox
+//! ([`sandbox`]) with a small host API ([`api`]). Each script file is compiled once and its AST
+//! cached, keyed on the file's path and stamped with its modification time and length, so an
+//! edited script is recompiled on its next call; [`Scripts::reload`] drops an entry at once
+//! (for the dev watcher). A call runs on the thread that dispatches it (the IPC layer gives
+//! every script call its own worker thread), so calls run in parallel and the per-thread
+//! memory count and clock of [`sandbox::Budget`] belong to that call alone.
+//!
+//! Page events reach scripts too: an endpoint with `on = ["pattern", …]` has its script's
+//! `on_event(name, data)` called on a fresh thread for each matching `emit`.
+
+mod alloc;
+mod api;
+mod convert;
+mod error;
+mod http;
+mod sandbox;
+
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
+
+use rhai::{AST, CallFnOptions, Dynamic, Engine, Scope};
+
+use crate::builtins::paths::AppDirs;
+use crate::ipc::{Args, Dispatch, IpcError, Reply};
+use crate::manifest::{App, Endpoint, Handler, Limits};
+use crate::pattern::wildcard_match;
+
+/// Sends an event to every window: (source, event, JSON text). The source is
+/// [`SCRIPT_SOURCE`] followed by the endpoint's name; no window label contains `:`, so pages can
+/// tell, and [`Scripts::on_event`] does not hand scripts' own events back to scripts (an
+/// endpoint listening to what it emits would loop).
+pub type Emitter = Box<dyn Fn(&str, &str, &str) + Send + Sync>;
+
+/// How the source of an event a script emitted starts.
+pub const SCRIPT_SOURCE: &str = "script:";
+
+/// The function `on = [...]` endpoints' scripts define to receive events.
+pub const EVENT_FN: &str = "on_event";
+
+/// The largest `max-call-depth` and `max-expr-depth` a manifest may set: rhai recurses on the
+/// native stack, and a worker thread's 2 MiB must hold the deepest script (checked by
+/// `tests/script_attacks.rs` at this depth).
+pub const MAX_DEPTH: u32 = 256;
+
+/// At most this many event handlers run at once; further events are dropped with a warning,
+/// so a page emitting in a loop cannot pile up threads.
+const MAX_EVENT_RUNS: usize = 16;
+
+/// What the host API reaches, shared by every call.
+pub struct Shared {
+    /// The builtins, for the store and `invoke` (the same code pages reach).
+    pub builtins: Arc<dyn Dispatch>,
+    pub endpoints: BTreeMap<String, Endpoint>,
+    pub dirs: AppDirs,
+    pub max_payload: u64,
+    /// Set once the windows exist; until then `emit` fails with `unavailable`.
+    pub emit: OnceLock<Emitter>,
+}
+
+/// One script endpoint, ready to run.
+struct Prepared {
+    name: String,
+    endpoint: Arc<Endpoint>,
+    path: PathBuf,
+    /// The path relative to the app folder, for messages.
+    file: String,
+    function: String,
+    /// Index into [`Scripts::engines`].
+    engine: usize,
+}
+
+/// A compiled script and what it was compiled from.
+struct Compiled {
+    stamp: Option<(SystemTime, u64)>,
+    ast: Arc<AST>,
+}
+
+pub struct Scripts {
+    shared: Arc<Shared>,
+    endpoints: HashMap<String, Prepared>,
+    /// One engine per distinct set of limits (rhai's limits are the engine's).
+    engines: Vec<(Limits, Engine)>,
+    /// Keyed on the path and the engine (parse-time limits differ between engines).
+    cache: Mutex<HashMap<(PathBuf, usize), Arc<Compiled>>>,
+    event_runs: AtomicUsize,
+}
+
+impl Scripts {
+    /// `builtins` answers the builtin calls scripts make (store, `invoke`).
+    pub fn new(app: &App, dirs: &AppDirs, builtins: Arc<dyn Dispatch>) -> Scripts {
+        let mut engines: Vec<(Limits, Engine)> = Vec::new();
+        let mut endpoints = HashMap::new();
+        for (name, e) in &app.endpoints {
+            let Handler::Script { path, function } = &e.handler else {
+                continue;
+            };
+            let engine = match engines.iter().position(|(l, _)| *l == e.limits) {
+                Some(i) => i,
+                None => {
+                    let mut engine = sandbox::engine(&e.limits);
+                    api::register(&mut engine);
+                    engines.push((e.limits, engine));
+                    engines.len() - 1
+                }
+            };
+            let file = path.strip_prefix(&app.dir).unwrap_or(path);
+            endpoints.insert(
+                name.clone(),
+                Prepared {
+                    name: name.clone(),
+                    endpoint: Arc::new(e.clone()),
+                    path: path.clone(),
+                    file: file.display().to_string(),
+                    function: function.clone(),
+                    engine,
+                },
+            );
+        }
+        Scripts {
+            shared: Arc::new(Shared {
+                builtins,
+                endpoints: app.endpoints.clone(),
+                dirs: dirs.clone(),
+                max_payload: app.security.max_payload,
+                emit: OnceLock::new(),
+            }),
+            endpoints,
+            engines,
+            cache: Mutex::new(HashMap::new()),
+            event_runs: AtomicUsize::new(0),
+        }
+    }
+
+    /// Connects `emit` to the windows (once; later calls are ignored).
+    pub fn connect_emit(&self, emit: Emitter) {
+        let _ = self.shared.emit.set(emit);
+    }
+
+    /// Forgets the compiled form of `path` (canonical, as the resolved manifest names it): the
+    /// next call compiles it again. For the dev watcher; calls notice edits by themselves too,
+    /// from the file's modification time and length, but a watcher knows sooner and surely.
+    pub fn reload(&self, path: &Path) {
+        self.lock_cache().retain(|(p, _), _| p != path);
+    }
+
+    /// Runs script endpoint `name` for `window`.
+    pub fn call(&self, name: &str, window: &str, args: Args) -> Result<Reply, IpcError> {
+        let p = self
+            .endpoints
+            .get(name)
+            .ok_or_else(|| IpcError::NotFound(name.to_owned()))?;
+        let value = self.run(p, window, &p.function, |ast| {
+            let params = ast
+                .iter_functions()
+                .find(|f| f.name == p.function)
+                .map(|f| f.params.len());
+            match params {
+                Some(0) => Ok(Vec::new()),
+                Some(1) => Ok(vec![convert::args(args)]),
+                Some(n) => Err(IpcError::Handler(format!(
+                    "{}: fn `{}` takes {n} parameters; an endpoint function takes its arguments as one (or none)",
+                    p.file, p.function
+                ))),
+                None => Err(IpcError::Handler(format!(
+                    "{} has no function `{}` (the endpoint's `fn`)",
+                    p.file, p.function
+                ))),
+            }
+        })?;
+        let max = usize::try_from(self.shared.max_payload).unwrap_or(usize::MAX);
+        convert::reply(value, max)
+    }
+
+    /// Hands an event a page emitted to every endpoint whose `on` matches it, each on its own
+    /// thread: the caller is the UI thread.
+    pub fn on_event(self: &Arc<Self>, source: Option<&str>, event: &str, data: &str) {
+        if source.is_some_and(|s| s.starts_with(SCRIPT_SOURCE)) {
+            return;
+        }
+        for (name, p) in &self.endpoints {
+            if !p.endpoint.on.iter().any(|pat| wildcard_match(pat, event)) {
+                continue;
+            }
+            if self.event_runs.fetch_add(1, Ordering::SeqCst) >= MAX_EVENT_RUNS {
+                self.event_runs.fetch_sub(1, Ordering::SeqCst);
+                tracing::warn!(
+                    "event `{event}` not handed to `{name}`: too many event handlers running"
+                );
+                continue;
+            }
+            let me = Arc::clone(self);
+            let (name, window) = (name.clone(), source.unwrap_or_default().to_owned());
+            let (ev, data) = (event.to_owned(), data.to_owned());
+            let spawned = std::thread::Builder::new()
+                .name("apphost-script-event".into())
+                .spawn(move || {
+                    if let Err(e) = me.event(&name, &window, &ev, &data) {
+                        tracing::warn!("{name}: on_event(`{ev}`): {e}");
+                    }
+                    me.event_runs.fetch_sub(1, Ordering::SeqCst);
+                });
+            if let Err(e) = spawned {
+                self.event_runs.fetch_sub(1, Ordering::SeqCst);
+                tracing::warn!("no thread for event `{event}`: {e}");
+            }
+        }
+    }
+
+    /// Calls `on_event(event, data)` in endpoint `name`'s script, on this thread.
+    pub fn event(&self, name: &str, window: &str, event: &str, data: &str) -> Result<(), IpcError> {
+        let p = self
+            .endpoints
+            .get(name)
+            .ok_or_else(|| IpcError::NotFound(name.to_owned()))?;
+        let data = serde_json::from_str(data).unwrap_or(serde_json::Value::Null);
+        self.run(p, window, EVENT_FN, |_| {
+            Ok(vec![
+                Dynamic::from(event.to_owned()),
+                convert::from_json(data),
+            ])
+        })
+        .map(drop)
+    }
+
+    /// Compiles (or finds) `p`'s script and calls `function` with the arguments `args` makes,
+    /// inside the call's budget and host context, catching panics.
+    fn run(
+        &self,
+        p: &Prepared,
+        window: &str,
+        function: &str,
+        args: impl FnOnce(&AST) -> Result<Vec<Dynamic>, IpcError>,
+    ) -> Result<Dynamic, IpcError> {
+        let (limits, engine) = self
+            .engines
+            .get(p.engine)
+            .ok_or_else(|| IpcError::Handler("no engine for this endpoint".into()))?;
+        let compiled = self.compiled(p, engine, limits)?;
+        let args = args(&compiled.ast)?;
+        let cx = Arc::new(api::Cx {
+            shared: Arc::clone(&self.shared),
+            name: p.name.clone(),
+            endpoint: Arc::clone(&p.endpoint),
+            window: window.to_owned(),
+        });
+        let budget = sandbox::Budget::new(limits);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            cx.run(|| {
+                budget.run(|| {
+                    let options = CallFnOptions::new().eval_ast(false).rewind_scope(false);
+                    engine.call_fn_with_options::<Dynamic>(
+                        options,
+                        &mut Scope::new(),
+                        &compiled.ast,
+                        function,
+                        args,
+                    )
+                })
+            })
+        }));
+        match outcome {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(error::runtime(&p.file, *e, limits)),
+            Err(_) => {
+                tracing::error!("a call to {} panicked; the host carries on", p.file);
+                Err(IpcError::Handler(format!(
+                    "{}: the script engine failed on this call",
+                    p.file
+                )))
+            }
+        }
+    }
+
+    fn compiled(
+        &self,
+        p: &Prepared,
+        engine: &Engine,
+        limits: &Limits,
+    ) -> Result<Arc<Compiled>, IpcError> {
+        let stamp = std::fs::metadata(&p.path)
+            .ok()
+            .and_then(|m| Some((m.modified().ok()?, m.len())));
+        let key = (p.path.clone(), p.engine);
+        if let Some(c) = self.lock_cache().get(&key)
+            && c.stamp == stamp
+        {
+            return Ok(Arc::clone(c));
+        }
+        let text = std::fs::read_to_string(&p.path)
+            .map_err(|e| IpcError::Handler(format!("reading {}: {e}", p.file)))?;
+        let mut ast = engine
+            .compile(&text)
+            .map_err(|e| error::compile(&p.file, &e, limits))?;
+        ast.set_source(p.file.as_str());
+        let compiled = Arc::new(Compiled {
+            stamp,
+            ast: Arc::new(ast),
+        });
+        self.lock_cache().insert(key, Arc::clone(&compiled));
+        Ok(compiled)
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<(PathBuf, usize), Arc<Compiled>>> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A problem `apphost check` reports in a script: the message and the byte offset in the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Compiles `text` with the sandbox of `limits` and lists the functions it defines with their
+/// parameter counts; a compile error is a [`Problem`].
+pub fn check(text: &str, limits: &Limits) -> Result<Vec<(String, usize)>, Problem> {
+    let engine = sandbox::engine(limits);
+    match engine.compile(text) {
+        Ok(ast) => Ok(ast
+            .iter_functions()
+            .map(|f| (f.name.to_owned(), f.params.len()))
+            .collect()),
+        Err(e) => Err(Problem {
+            message: e.err_type().to_string(),
+            line: e.position().line().unwrap_or(1),
+            column: e.position().position().unwrap_or(1),
+        }),
+    }
+}

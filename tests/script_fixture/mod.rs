@@ -1,0 +1,279 @@
+//! The fixture app the script tests share: attack endpoints `a.<fn>` on
+//! `tests/scripts/attacks.rhai` (and a few other scripts) in a temporary app folder, with a real
+//! `Host` and `Router`, store and scope folders under the same temporary folder.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use apphost::builtins::Host;
+use apphost::builtins::paths::AppDirs;
+use apphost::ipc::{Body, Call, Encoded, IpcError, Router};
+use apphost::manifest;
+use serde_json::{Value, json};
+
+pub const ORIGIN: &str = "app://localhost";
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub host: Arc<Host>,
+    pub router: Router,
+}
+
+/// Attack endpoints `a.<fn>` on `scripts/attacks.rhai`, with the limits each needs to show its
+/// own limit rather than another one first.
+fn manifest(http_port: u16) -> String {
+    let mut m = format!(
+        r#"
+[app]
+id = "dev.apphost.test.attacks"
+name = "attacks"
+
+[security]
+max-payload = "1 MiB"
+
+[scripts]
+timeout-ms = 2000
+max-memory = "32 MiB"
+
+[endpoints."app.echo"]
+builtin = "app.echo"
+
+[endpoints."app.info"]
+builtin = "app.info"
+
+[endpoints."admin.reset"]
+builtin = "store.clear"
+
+[endpoints."a.spin"]
+script = "scripts/attacks.rhai"
+timeout-ms = 300
+limits = {{ max-operations = 1_000_000_000_000 }}
+
+[endpoints."a.variables"]
+script = "scripts/attacks.rhai"
+limits = {{ max-variables = 8 }}
+
+[endpoints."a.map_index_bypass"]
+script = "scripts/attacks.rhai"
+limits = {{ max-map-size = 10 }}
+
+[endpoints."a.map_merge_bypass"]
+script = "scripts/attacks.rhai"
+limits = {{ max-map-size = 10 }}
+
+[endpoints."a.map_fill_bypass"]
+script = "scripts/attacks.rhai"
+limits = {{ max-map-size = 10 }}
+
+[endpoints."a.map_nested_bypass"]
+script = "scripts/attacks.rhai"
+limits = {{ max-map-size = 10 }}
+
+[endpoints."a.near_limit_strings"]
+script = "scripts/attacks.rhai"
+limits = {{ max-memory = "4 MiB" }}
+
+[endpoints."a.strings_in_frames"]
+script = "scripts/attacks.rhai"
+limits = {{ max-memory = "4 MiB" }}
+
+[endpoints."a.map_bomb"]
+script = "scripts/attacks.rhai"
+limits = {{ max-memory = "4 MiB" }}
+
+[endpoints."a.array_bomb"]
+script = "scripts/attacks.rhai"
+limits = {{ max-memory = "4 MiB" }}
+
+[endpoints."a.huge_return"]
+script = "scripts/attacks.rhai"
+limits = {{ max-array-size = 2_000_000 }}
+
+[endpoints."a.huge_json_return"]
+script = "scripts/attacks.rhai"
+limits = {{ max-array-size = 2_000_000 }}
+
+[endpoints."a.invoke_granted"]
+script = "scripts/attacks.rhai"
+invoke = ["app.echo"]
+
+[endpoints."a.http_allowed"]
+script = "scripts/attacks.rhai"
+allow-urls = ["http://127.0.0.1:{http_port}/ok*"]
+
+[endpoints."a.http_post_allowed"]
+script = "scripts/attacks.rhai"
+allow-urls = ["http://127.0.0.1:{http_port}/*"]
+
+[endpoints."a.listener"]
+script = "scripts/attacks.rhai"
+fn = "ping"
+scope = ["$APPDATA/**"]
+on = ["doc:*"]
+
+[endpoints."a.missing"]
+script = "scripts/missing.rhai"
+fn = "nowhere"
+
+[endpoints."d.calls"]
+script = "scripts/deepest.rhai"
+limits = {{ max-call-depth = 256, max-expr-depth = 256 }}
+
+[endpoints."d.nested"]
+script = "scripts/deepest.rhai"
+limits = {{ max-call-depth = 256, max-expr-depth = 256 }}
+
+[endpoints."a.deep"]
+script = "scripts/deep.rhai"
+fn = "run"
+
+[endpoints."a.many_fns"]
+script = "scripts/many_fns.rhai"
+fn = "run"
+limits = {{ max-functions = 3 }}
+"#
+    );
+    for f in [
+        "ping",
+        "count",
+        "recursion",
+        "string_doubling",
+        "nested_arrays",
+        "blob_doubling",
+        "fs_dotdot",
+        "fs_symlink",
+        "fs_absolute",
+        "fs_inside",
+        "invoke_undeclared",
+        "invoke_ungranted",
+        "invoke_script",
+        "overflow",
+        "divide",
+        "bad_substring",
+        "bad_step",
+        "throws",
+        "http_denied",
+        "catches",
+        "store_round_trip",
+        "echo_blob",
+        "json_roundtrip",
+        "timestamps",
+        "emits",
+        "no_json",
+        "sleepy",
+    ] {
+        let scope = if f.starts_with("fs_") || f == "catches" {
+            "scope = [\"$APPDATA/notes/**\"]\n"
+        } else {
+            ""
+        };
+        m.push_str(&format!(
+            "[endpoints.\"a.{f}\"]\nscript = \"scripts/attacks.rhai\"\n{scope}"
+        ));
+    }
+    // Scripts that do not compile get a file each (a compile error fails the whole file).
+    for f in ["eval", "import"] {
+        m.push_str(&format!(
+            "[endpoints.\"c.{f}\"]\nscript = \"scripts/{f}.rhai\"\nfn = \"run\"\n"
+        ));
+    }
+    m
+}
+
+pub fn fixture_with_port(port: u16) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("web")).unwrap();
+    std::fs::write(root.join("web/index.html"), "").unwrap();
+    std::fs::create_dir_all(root.join("scripts")).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts");
+    // `check` refuses scripts that do not compile: those start as placeholders and become
+    // hostile once the app is resolved, as if edited while it runs.
+    let late = [
+        "eval.rhai",
+        "import.rhai",
+        "deep.rhai",
+        "many_fns.rhai",
+        "missing.rhai",
+    ];
+    for name in late {
+        let placeholder = "fn run() { 0 }\nfn nowhere() { 0 }\n";
+        std::fs::write(root.join("scripts").join(name), placeholder).unwrap();
+    }
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap();
+        if !late.iter().any(|l| name == *l) {
+            std::fs::copy(&p, root.join("scripts").join(name)).unwrap();
+        }
+    }
+    std::fs::write(root.join("app.toml"), manifest(port)).unwrap();
+    let checked = manifest::check(&root.join("app.toml"));
+    let app = checked
+        .app
+        .clone()
+        .unwrap_or_else(|| panic!("{}", checked.render()));
+    for name in late {
+        std::fs::copy(src.join(name), root.join("scripts").join(name)).unwrap();
+    }
+    let dirs = AppDirs::under(&root.join("dirs"));
+    std::fs::create_dir_all(dirs.data.join("notes")).unwrap();
+    std::fs::write(root.join("dirs/secret.txt"), "secret").unwrap();
+    std::os::unix::fs::symlink(
+        root.join("dirs/secret.txt"),
+        dirs.data.join("notes/link.txt"),
+    )
+    .unwrap();
+    let ui = Box::new(|_, _| Err(IpcError::Unavailable("no UI in this test".into())));
+    let host = Arc::new(Host::new(&app, &dirs, ui));
+    let router = Router::new(&app, "k".repeat(64), vec![ORIGIN.into()], host.clone());
+    Fixture { dir, host, router }
+}
+
+pub fn fixture() -> Fixture {
+    fixture_with_port(9)
+}
+
+impl Fixture {
+    pub fn call_body(&self, endpoint: &str, body: Body<'_>) -> Result<Encoded, IpcError> {
+        let key = "k".repeat(64);
+        self.router.handle(&Call {
+            window: "main",
+            origin: Some(ORIGIN),
+            key: Some(&key),
+            endpoint,
+            body,
+        })
+    }
+
+    pub fn call(&self, endpoint: &str, args: Value) -> Result<Value, IpcError> {
+        let text = args.to_string();
+        match self.call_body(endpoint, Body::Json(text.as_bytes()))? {
+            Encoded::Json(b) => Ok(serde_json::from_slice(&b).unwrap()),
+            Encoded::Bytes(b) => Ok(json!({ "bytes": b })),
+        }
+    }
+
+    /// Runs an attack, checks its code and that the engine still answers.
+    pub fn contained(&self, endpoint: &str, args: Value, code: &str) -> IpcError {
+        let started = Instant::now();
+        let err = self
+            .call(endpoint, args)
+            .expect_err(&format!("{endpoint} should have failed"));
+        assert_eq!(err.code(), code, "{endpoint}: {err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{endpoint} took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            self.call("a.ping", json!(1)).unwrap(),
+            json!({"pong": 1}),
+            "after {endpoint}"
+        );
+        err
+    }
+}
