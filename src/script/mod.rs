@@ -83,8 +83,9 @@ struct Compiled {
 pub struct Scripts {
     shared: Arc<Shared>,
     endpoints: HashMap<String, Prepared>,
-    /// One engine per distinct set of limits (rhai's limits are the engine's).
-    engines: Vec<(Limits, Engine)>,
+    /// One engine per distinct set of limits (rhai's limits are the engine's), built on first
+    /// use: registering the standard library is not work for the app's start-up.
+    engines: Vec<(Limits, OnceLock<Engine>)>,
     /// Keyed on the path and the engine (parse-time limits differ between engines).
     cache: Mutex<HashMap<(PathBuf, usize), Arc<Compiled>>>,
     event_runs: AtomicUsize,
@@ -93,7 +94,7 @@ pub struct Scripts {
 impl Scripts {
     /// `builtins` answers the builtin calls scripts make (store, `invoke`).
     pub fn new(app: &App, dirs: &AppDirs, builtins: Arc<dyn Dispatch>) -> Scripts {
-        let mut engines: Vec<(Limits, Engine)> = Vec::new();
+        let mut engines: Vec<(Limits, OnceLock<Engine>)> = Vec::new();
         let mut endpoints = HashMap::new();
         for (name, e) in &app.endpoints {
             let Handler::Script { path, function } = &e.handler else {
@@ -102,9 +103,7 @@ impl Scripts {
             let engine = match engines.iter().position(|(l, _)| *l == e.limits) {
                 Some(i) => i,
                 None => {
-                    let mut engine = sandbox::engine(&e.limits);
-                    api::register(&mut engine);
-                    engines.push((e.limits, engine));
+                    engines.push((e.limits, OnceLock::new()));
                     engines.len() - 1
                 }
             };
@@ -240,6 +239,11 @@ impl Scripts {
             .engines
             .get(p.engine)
             .ok_or_else(|| IpcError::Handler("no engine for this endpoint".into()))?;
+        let engine = engine.get_or_init(|| {
+            let mut engine = sandbox::engine(limits);
+            api::register(&mut engine);
+            engine
+        });
         let compiled = self.compiled(p, engine, limits)?;
         let args = args(&compiled.ast)?;
         let cx = Arc::new(api::Cx {
@@ -321,7 +325,7 @@ pub struct Problem {
 /// Compiles `text` with the sandbox of `limits` and lists the functions it defines with their
 /// parameter counts; a compile error is a [`Problem`].
 pub fn check(text: &str, limits: &Limits) -> Result<Vec<(String, usize)>, Problem> {
-    let engine = sandbox::engine(limits);
+    let engine = sandbox::parser(limits);
     match engine.compile(text) {
         Ok(ast) => Ok(ast
             .iter_functions()
