@@ -27,8 +27,9 @@ const QUICK_WAIT: Duration = Duration::from_micros(500);
 /// this answer meanwhile, so the spin takes a core from nobody.
 const SPIN: Duration = Duration::from_micros(100);
 
-/// At most this many calls that wait on the UI thread or the user have a thread of their own;
-/// beyond it (a runaway loop in the page) they queue on the pool instead.
+/// At most this many slow calls (scripts, and calls that wait on the UI thread or the user) have
+/// a thread of their own; beyond it (a runaway loop in the page) they queue on `overflow`,
+/// never on the pool of quick calls.
 const OWN_THREADS: usize = 64;
 
 /// What every window's message handler shares.
@@ -36,9 +37,38 @@ pub struct Calls {
     pub router: Arc<Router>,
     pub stash: Arc<Stash>,
     pub pool: Pool,
+    /// Where slow calls queue past [`OWN_THREADS`].
+    pub overflow: Pool,
     pub proxy: EventLoopProxy<UserEvent>,
     /// Calls running on a thread of their own.
     pub own_threads: Arc<AtomicUsize>,
+}
+
+impl Calls {
+    /// Runs a call's `job`: a quick one on the pool; a slow one (scripts run long, dialogs wait
+    /// for the user, window calls for the UI thread) on a thread of its own, so that it never
+    /// holds up the pool's quick calls and file requests.
+    pub fn spawn(&self, quick: bool, job: impl FnOnce() + Send + 'static) {
+        let own = &self.own_threads;
+        if quick {
+            self.pool.spawn(job);
+        } else if own.fetch_add(1, Ordering::AcqRel) >= OWN_THREADS {
+            own.fetch_sub(1, Ordering::AcqRel);
+            self.overflow.spawn(job);
+        } else {
+            let count = Arc::clone(own);
+            let spawned = std::thread::Builder::new()
+                .name("apphost-call".into())
+                .spawn(move || {
+                    job();
+                    count.fetch_sub(1, Ordering::AcqRel);
+                });
+            if let Err(e) = spawned {
+                own.fetch_sub(1, Ordering::AcqRel);
+                tracing::error!("no thread for a call: {e}");
+            }
+        }
+    }
 }
 
 /// One window's message handler.
@@ -107,27 +137,7 @@ impl Inbox {
                 }
             }
         };
-        // Dialogs wait for the user and window calls for the UI thread: a thread of their own
-        // each, so that they never hold up the pool's quick calls.
-        let own = &self.calls.own_threads;
-        if quick || own.fetch_add(1, Ordering::AcqRel) >= OWN_THREADS {
-            if !quick {
-                own.fetch_sub(1, Ordering::AcqRel);
-            }
-            self.calls.pool.spawn(job);
-        } else {
-            let count = Arc::clone(own);
-            let spawned = std::thread::Builder::new()
-                .name("apphost-call".into())
-                .spawn(move || {
-                    job();
-                    count.fetch_sub(1, Ordering::AcqRel);
-                });
-            if let Err(e) = spawned {
-                own.fetch_sub(1, Ordering::AcqRel);
-                tracing::error!("no thread for a call: {e}");
-            }
-        }
+        self.calls.spawn(quick, job);
         if wait && let Some(script) = slot.wait(QUICK_WAIT) {
             self.evaluate(&script);
         }

@@ -152,6 +152,7 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
         router: Arc::clone(&router),
         stash: Arc::clone(&stash),
         pool: pool.clone(),
+        overflow: pool::Pool::new("apphost-overflow", 4).context("starting the worker threads")?,
         proxy: proxy.clone(),
         own_threads: Arc::default(),
     });
@@ -169,7 +170,7 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
         security: app.security.clone(),
         spa_fallback: app.spa_fallback,
     });
-    let mut protocol = Some(protocol_handler(site, router, stash, pool));
+    let mut protocol = Some(protocol_handler(site, Arc::clone(&shared.calls)));
     let mut windows: HashMap<WindowId, window::Open> = HashMap::new();
     // Visible windows now; hidden ones (shown later through the API) once the first page has
     // loaded, so that their web processes do not slow the first paint.
@@ -294,23 +295,23 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
 }
 
 /// Serves `app://` on the worker pool: the frontend, and under `/__apphost/` the IPC calls
-/// that carry bytes or large JSON. A panic inside becomes a 500, not a hung request or a dead
-/// host.
-fn protocol_handler(
-    site: Arc<Site>,
-    router: Arc<Router>,
-    stash: Arc<Stash>,
-    pool: pool::Pool,
-) -> ProtocolHandler {
+/// that carry bytes or large JSON (a slow one on a thread of its own, as posted calls). A panic
+/// inside becomes a 500, not a hung request or a dead host.
+fn protocol_handler(site: Arc<Site>, calls: Arc<messages::Calls>) -> ProtocolHandler {
     Box::new(move |webview, request, responder| {
+        let path = request.uri().path();
+        let ipc = path.starts_with(ipc::http::ROOT);
+        let quick = !ipc
+            || path
+                .strip_prefix(ipc::http::PREFIX)
+                .is_none_or(|endpoint| calls.router.is_quick(endpoint));
         let site = Arc::clone(&site);
-        let router = Arc::clone(&router);
-        let stash = Arc::clone(&stash);
+        let job_calls = Arc::clone(&calls);
         let window = webview.to_owned();
-        pool.spawn(move || {
+        calls.spawn(quick, move || {
             let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                if request.uri().path().starts_with(ipc::http::ROOT) {
-                    ipc::http::respond(&router, &stash, &window, &request)
+                if ipc {
+                    ipc::http::respond(&job_calls.router, &job_calls.stash, &window, &request)
                 } else {
                     protocol::respond(&site, &request)
                 }
