@@ -165,10 +165,8 @@ impl Inbox {
     }
 
     fn evaluate(&self, script: &str) {
-        if let Some(webview) = self.webview.get().and_then(std::rc::Weak::upgrade)
-            && let Err(e) = webview.evaluate_script(script)
-        {
-            tracing::warn!(window = self.label, "could not answer a call: {e}");
+        if let Some(webview) = self.webview.get().and_then(std::rc::Weak::upgrade) {
+            super::window::deliver(&self.label, &webview, script);
         }
     }
 }

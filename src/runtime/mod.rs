@@ -365,10 +365,8 @@ fn flush(windows: &HashMap<WindowId, window::Open>, outbox: &mut HashMap<String,
         return;
     }
     for w in windows.values() {
-        if let Some(script) = outbox.remove(&w.label)
-            && let Err(e) = w.webview.evaluate_script(&script)
-        {
-            tracing::warn!("window `{}`: could not deliver to the page: {e}", w.label);
+        if let Some(script) = outbox.remove(&w.label) {
+            window::deliver(&w.label, &w.webview, &script);
         }
     }
     // Scripts for windows that have closed meanwhile go nowhere.

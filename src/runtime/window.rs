@@ -43,6 +43,27 @@ pub fn bridge_script(key: &str, origins: &[String], max_payload: usize) -> Strin
     include_str!("bridge.js").replace("__APPHOST_CONFIG__", &config.to_string())
 }
 
+/// Whether a page at `url` is one of the app's own, the only pages that may receive answers and
+/// events: a site reached through `allow-navigation` could define its own `window.apphost` to
+/// catch them.
+pub fn is_app_page(url: &str) -> bool {
+    url.strip_prefix(ORIGIN)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Runs `script` in the webview's page if the page is the app's own; drops it otherwise.
+pub fn deliver(label: &str, webview: &WebView, script: &str) {
+    match webview.url() {
+        Ok(url) if is_app_page(&url) => {
+            if let Err(e) = webview.evaluate_script(script) {
+                tracing::warn!("window `{label}`: could not deliver to the page: {e}");
+            }
+        }
+        Ok(url) => tracing::debug!("window `{label}` shows {url}: not delivered there"),
+        Err(e) => tracing::warn!("window `{label}`: no URL: {e}"),
+    }
+}
+
 /// The URL a window starts on: a path is always joined under `app://localhost/`, so a `url`
 /// such as `//evil.com/x` names a file, never another host.
 pub fn start_url(url: &str) -> String {
@@ -183,6 +204,24 @@ fn center(window: &Window, size: LogicalSize<u32>) {
 #[cfg(test)]
 mod tests {
     use super::start_url;
+
+    #[test]
+    fn only_app_pages_receive() {
+        use super::is_app_page;
+        assert!(is_app_page("app://localhost/"));
+        assert!(is_app_page("app://localhost/a/b.html?x#y"));
+        for url in [
+            "app://localhost",
+            "app://localhost.evil.com/",
+            "app://localhost:1/",
+            "https://localhost/",
+            "https://example.com/app://localhost/",
+            "about:blank",
+            "",
+        ] {
+            assert!(!is_app_page(url), "{url}");
+        }
+    }
 
     #[test]
     fn start_urls_stay_home() {

@@ -596,3 +596,32 @@ fn files_inside_the_scope_and_nothing_outside() {
     assert!(!data.join("private/new.txt").exists());
     assert!(!data.join("b.bin").exists());
 }
+
+#[test]
+fn another_origin_shown_in_the_window_receives_nothing() {
+    let s = app();
+    let main = harness::wait_window("IPC fixture");
+    // A page of another origin, with a `window.apphost` of its own that would catch what is
+    // meant for the app's pages. (Set through WebDriver: a `data:` page inherits the app's CSP,
+    // so its own inline script could not run.)
+    s.goto("data:text/html,<title>other</title>");
+    s.wait_for_js("return document.title === 'other'");
+    assert_eq!(
+        s.js("return typeof window.apphost"),
+        "undefined",
+        "no bridge there"
+    );
+    s.js("window.caught = [];
+         const keep = (...a) => { window.caught.push(a); };
+         window.apphost = { __dispatch: keep, __reply: keep };
+         return true");
+    // A menu event is for every window's page: not for this one.
+    harness::press_keys(&main, "ctrl+shift+p");
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(s.js("return window.caught"), json!([]));
+    // Back home, the same event arrives.
+    s.goto("app://localhost/index.html");
+    s.wait_for_js("return Array.isArray(window.events)");
+    harness::press_keys(&main, "ctrl+shift+p");
+    s.wait_for_js("return window.events.some(e => e[0] === 'test:ping')");
+}
