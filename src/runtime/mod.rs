@@ -25,7 +25,6 @@ use wry::{RequestAsyncResponder, WebContext, WebViewId};
 
 use crate::assets::Assets;
 use crate::builtins::{Host, UiRequest, paths::AppDirs};
-use crate::ipc::stash::Stash;
 use crate::ipc::{self, IpcError, Router};
 use crate::manifest::{App, Predefined};
 use crate::protocol::{self, Site};
@@ -146,12 +145,10 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
         origins.clone(),
         Arc::new(host),
     ));
-    let pool = pool::Pool::new("apphost-worker", 2).context("starting the worker threads")?;
-    let stash = Arc::new(Stash::default());
     let calls = Arc::new(messages::Calls {
         router: Arc::clone(&router),
-        stash: Arc::clone(&stash),
-        pool: pool.clone(),
+        stash: Arc::default(),
+        pool: pool::Pool::new("apphost-worker", 2).context("starting the worker threads")?,
         overflow: pool::Pool::new("apphost-overflow", 4).context("starting the worker threads")?,
         proxy: proxy.clone(),
         own_threads: Arc::default(),

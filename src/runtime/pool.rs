@@ -6,7 +6,6 @@ use std::thread;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-#[derive(Clone)]
 pub struct Pool {
     tx: mpsc::Sender<Job>,
 }
