@@ -6,6 +6,7 @@
 //! it can find, each with a key path and, where the text has one, a span.
 
 pub mod diagnostic;
+pub mod diff;
 pub mod model;
 pub mod node;
 pub mod parse;

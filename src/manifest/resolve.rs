@@ -10,7 +10,8 @@ use super::model::{self, ItemKind, Manifest, MenuItem, Predefined};
 pub const DEFAULT_WIDTH: u32 = 800;
 pub const DEFAULT_HEIGHT: u32 = 600;
 
-#[derive(Debug, Clone)]
+/// `PartialEq` lets `dev` skip a save that changed nothing the app runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct App {
     /// The app folder, canonical.
     pub dir: PathBuf,
@@ -32,7 +33,7 @@ pub struct App {
     pub dev_url: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Window {
     pub label: String,
     /// Path (with query/fragment) inside the frontend, or an allowed external URL.
@@ -59,7 +60,7 @@ pub struct Window {
     pub endpoints: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Security {
     /// Directives in order, each with its sources.
     pub csp: Vec<(String, Vec<String>)>,
@@ -96,13 +97,13 @@ pub fn csp_text(directives: &[(String, Vec<String>)]) -> String {
         .join("; ")
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handler {
     Builtin(String),
     Script { path: PathBuf, function: String },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     pub handler: Handler,
     pub scope: Vec<String>,
@@ -167,14 +168,14 @@ impl Limits {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Menu {
     pub id: Option<String>,
     pub label: String,
     pub items: Vec<MenuEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MenuEntry {
     Item {
         id: Option<String>,
@@ -240,7 +241,7 @@ impl MenuEntry {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tray {
     pub icon: PathBuf,
     pub tooltip: Option<String>,
