@@ -39,6 +39,22 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// A menu label as the menu bar shows it: muda's `&` marks the next letter as the mnemonic,
+/// and `&&` stands for a literal `&`.
+fn without_mnemonic(label: &str) -> String {
+    let mut out = String::with_capacity(label.len());
+    let mut chars = label.chars();
+    while let Some(c) = chars.next() {
+        if c != '&' {
+            out.push(c);
+        } else if let Some(next) = chars.next() {
+            // `&&` → `&`; `&F` → `F`.
+            out.push(next);
+        }
+    }
+    out
+}
+
 /// What the app declares, in a few lines. Paths are shown relative to the app folder so the
 /// output is the same wherever the app lives.
 pub fn summary(file: &str, app: &App, warnings: usize) -> String {
@@ -88,7 +104,7 @@ pub fn summary(file: &str, app: &App, warnings: usize) -> String {
             .map(|m| {
                 format!(
                     "{} ({})",
-                    m.label,
+                    without_mnemonic(&m.label),
                     m.items.iter().map(|i| i.count()).sum::<usize>()
                 )
             })
@@ -101,4 +117,21 @@ pub fn summary(file: &str, app: &App, warnings: usize) -> String {
     }
     let _ = writeln!(s, "  csp        {}", app.security.csp_header());
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn mnemonic_markers_are_not_shown() {
+        for (label, shown) in [
+            ("&File", "File"),
+            ("Save &As", "Save As"),
+            ("Tom && Jerry", "Tom & Jerry"),
+            ("&&&Edit", "&Edit"),
+            ("Plain", "Plain"),
+            ("Trailing&", "Trailing"),
+        ] {
+            assert_eq!(super::without_mnemonic(label), shown, "{label}");
+        }
+    }
 }
