@@ -11,6 +11,7 @@
 
 use std::fmt::Write as _;
 
+use super::Format;
 use super::node::Span;
 use super::path::KeyPath;
 
@@ -29,10 +30,28 @@ pub struct Diagnostic {
     /// Point at the key itself rather than its value.
     pub on_key: bool,
     pub span: Option<Span>,
-    pub help: Option<String>,
+    pub help: Option<Help>,
     /// A problem in another file than the manifest (a script's compile error): that file, and
     /// `span` is in its text.
     pub source: Option<Box<Source>>,
+}
+
+/// The `= help:` line. A hint that shows manifest syntax is written in both formats, so that an
+/// `app.json5` is not told to write TOML; rendering picks the form of the file shown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Help {
+    Text(String),
+    Syntax { toml: String, json5: String },
+}
+
+impl Help {
+    pub fn text(&self, format: Format) -> &str {
+        match (self, format) {
+            (Help::Text(t), _) => t,
+            (Help::Syntax { toml, .. }, Format::Toml) => toml,
+            (Help::Syntax { json5, .. }, Format::Json5) => json5,
+        }
+    }
 }
 
 /// A file a diagnostic points into instead of the manifest.
@@ -110,6 +129,12 @@ impl Diagnostic {
         self
     }
 
+    /// A help line showing syntax, as written in TOML and in JSON5.
+    pub fn help_syntax(mut self, toml: impl Into<String>, json5: impl Into<String>) -> Self {
+        self.hint_syntax(toml, json5);
+        self
+    }
+
     pub fn did_you_mean(mut self, suggestion: Option<&str>) -> Self {
         self.suggest(suggestion);
         self
@@ -117,14 +142,23 @@ impl Diagnostic {
 
     /// Sets the help line of a diagnostic already built.
     pub fn hint(&mut self, help: impl Into<String>) -> &mut Self {
-        self.help = Some(help.into());
+        self.help = Some(Help::Text(help.into()));
+        self
+    }
+
+    /// Sets a help line showing syntax, as written in TOML and in JSON5.
+    pub fn hint_syntax(&mut self, toml: impl Into<String>, json5: impl Into<String>) -> &mut Self {
+        self.help = Some(Help::Syntax {
+            toml: toml.into(),
+            json5: json5.into(),
+        });
         self
     }
 
     /// "did you mean …?" when there is a suggestion; otherwise leaves the help line alone.
     pub fn suggest(&mut self, suggestion: Option<&str>) -> &mut Self {
         if let Some(s) = suggestion {
-            self.help = Some(format!("did you mean `{s}`?"));
+            self.help = Some(Help::Text(format!("did you mean `{s}`?")));
         }
         self
     }
@@ -133,8 +167,10 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// Renders the diagnostic against the manifest text it is about.
+    /// Renders the diagnostic against the manifest text it is about; syntax in the help line
+    /// follows `file`'s format.
     pub fn render(&self, file: &str, text: &str) -> String {
+        let help = self.help.as_ref().map(|h| h.text(format_of(file)));
         let mut out = String::new();
         let level = match self.severity {
             Severity::Error => "error",
@@ -170,7 +206,7 @@ impl Diagnostic {
                     }
                     None => out.push('\n'),
                 }
-                if let Some(help) = &self.help {
+                if let Some(help) = help {
                     let _ = writeln!(out, "{pad} = help: {help}");
                 }
             }
@@ -183,12 +219,23 @@ impl Diagnostic {
                         let _ = writeln!(out, " --> {file}");
                     }
                 }
-                if let Some(help) = &self.help {
+                if let Some(help) = help {
                     let _ = writeln!(out, "  = help: {help}");
                 }
             }
         }
         out
+    }
+}
+
+/// The format of the manifest named `file`, by the rule `check_text` reads it with.
+fn format_of(file: &str) -> Format {
+    match std::path::Path::new(file)
+        .extension()
+        .and_then(|e| e.to_str())
+    {
+        Some("json5") | Some("json") => Format::Json5,
+        _ => Format::Toml,
     }
 }
 
@@ -230,6 +277,19 @@ mod tests {
         assert_eq!(
             d.render("app.toml", text),
             "error: unknown key `widht`\n --> app.toml:5:1\n  |\n5 | widht = 900\n  | ^^^^^ window[0].widht\n  = help: did you mean `width`?\n"
+        );
+    }
+
+    #[test]
+    fn syntax_help_follows_the_file_format() {
+        let d = Diagnostic::error("missing `emit`").help_syntax("`emit = \"x\"`", "`emit: \"x\"`");
+        assert!(
+            d.render("app.toml", "")
+                .ends_with("= help: `emit = \"x\"`\n")
+        );
+        assert!(
+            d.render("dir/app.json5", "")
+                .ends_with("= help: `emit: \"x\"`\n")
         );
     }
 

@@ -16,9 +16,12 @@ use crate::pattern::wildcard_match;
 pub(super) fn app(cx: &mut Ctx, m: &Manifest) -> bool {
     let Some(app) = &m.app else {
         cx.out.push(
-            Diagnostic::error("missing required section `[app]`")
+            Diagnostic::error("missing required section `app`")
                 .at(KeyPath::root())
-                .help("add `[app]` with at least `id = \"com.example.my-app\"` and `name = \"My App\"`"),
+                .help_syntax(
+                    "add `[app]` with at least `id = \"com.example.my-app\"` and `name = \"My App\"`",
+                    "add `app: { id: \"com.example.my-app\", name: \"My App\" }`",
+                ),
         );
         // Nothing more to report about [app]; pages are still looked for in the default folder.
         return cx.dir.join(DEFAULT_FRONTEND).is_dir();
@@ -101,7 +104,10 @@ pub(super) fn windows(cx: &mut Ctx, m: &Manifest, frontend_ok: bool) {
             key_path!["app"],
             format!("no `[[window]]` is declared, and the default page `{frontend}/index.html` does not exist"),
         )
-        .hint("add index.html, or declare a `[[window]]` with the `url` of the first page");
+        .hint_syntax(
+            "add index.html, or declare a `[[window]]` with the `url` of the first page",
+            "add index.html, or declare `window: [{ url: \"…\" }]` with the first page",
+        );
     }
 
     for (i, w) in m.window.iter().enumerate() {
@@ -141,7 +147,7 @@ pub(super) fn windows(cx: &mut Ctx, m: &Manifest, frontend_ok: bool) {
         if url.contains("://") {
             if !nav.iter().any(|pat| wildcard_match(pat, url)) {
                 cx.error(p.key("url"), format!("`{url}` is outside the app, and `security.allow-navigation` does not allow it"))
-                    .hint("add a matching pattern to `[security] allow-navigation`, or use a page inside the frontend folder");
+                    .hint("add a matching pattern to `security.allow-navigation`, or use a page inside the frontend folder");
             }
         } else if frontend_ok {
             let file = url
@@ -178,7 +184,7 @@ pub(super) fn windows(cx: &mut Ctx, m: &Manifest, frontend_ok: bool) {
             cx.error(p.key(has), format!("`{has}` needs `{lacks}` as well"));
         }
         if w.center == Some(true) && w.x.is_some() {
-            cx.warn(p.key("center"), "`center = true` overrides `x` and `y`");
+            cx.warn(p.key("center"), "`center` overrides `x` and `y`");
         }
         if w.fullscreen == Some(true) && w.maximized == Some(true) {
             cx.warn(

@@ -25,7 +25,10 @@ pub(super) fn endpoints(cx: &mut Ctx, m: &Manifest) {
         match (&builtin, &e.script) {
             (None, None) => {
                 cx.error(p.clone(), "an endpoint needs `builtin` or `script`")
-                    .hint("e.g. `builtin = \"fs.read_text\"` or `script = \"scripts/notes.rhai\"`");
+                    .hint_syntax(
+                        "e.g. `builtin = \"fs.read_text\"` or `script = \"scripts/notes.rhai\"`",
+                        "e.g. `builtin: \"fs.read_text\"` or `script: \"scripts/notes.rhai\"`",
+                    );
             }
             (Some(_), Some(_)) => {
                 cx.error(
@@ -98,7 +101,10 @@ pub(super) fn endpoints(cx: &mut Ctx, m: &Manifest) {
                         e.builtin.as_deref().unwrap_or_default()
                     ),
                 )
-                .hint("e.g. `scope = [\"$APPDATA/**\"]`");
+                .hint_syntax(
+                    "e.g. `scope = [\"$APPDATA/**\"]`",
+                    "e.g. `scope: [\"$APPDATA/**\"]`",
+                );
             }
             None => {}
         }

@@ -96,10 +96,11 @@ fn menu_item(
         }
     }
     if item.separator == Some(false) {
-        cx.error(
-            p.key("separator"),
-            "write `separator = true`, or leave the key out",
-        );
+        cx.error(p.key("separator"), "`separator` can only be true")
+            .hint_syntax(
+                "write `separator = true`, or leave the key out",
+                "write `separator: true`, or leave the key out",
+            );
     }
     if matches!(kind, ItemKind::Submenu | ItemKind::Item)
         && item.label.as_deref().is_none_or(|l| l.trim().is_empty())
@@ -151,7 +152,10 @@ fn menu_item(
     }
     if kind == ItemKind::Item && item.emit.is_none() && item.id.is_none() {
         cx.warn(p.clone(), "this item does nothing when activated")
-            .hint("give it `emit = \"event-name\"`");
+            .hint_syntax(
+                "give it `emit = \"event-name\"`",
+                "give it `emit: \"event-name\"`",
+            );
     }
     if let Some(children) = &item.items {
         if depth >= 8 {
