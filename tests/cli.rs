@@ -114,6 +114,43 @@ fn init_takes_a_name() {
 }
 
 #[test]
+fn init_prints_next_steps_that_can_be_pasted_and_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = common::run(&["init", "My Tool"], Some(tmp.path()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("next: apphost run 'My Tool'\n"),
+        "{}",
+        r.stdout
+    );
+    // `dev` is not available yet: neither the output nor the new app may send the user there.
+    let page = fs::read_to_string(tmp.path().join("My Tool/web/index.html")).unwrap();
+    for text in [&r.stdout, &page] {
+        assert!(!text.contains("apphost dev"), "{text}");
+    }
+    // The suggested check, pasted into a shell, finds the app.
+    let check = r
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("apphost check "))
+        .and_then(|rest| rest.strip_suffix(" after editing app.toml"))
+        .expect("init suggests `apphost check`");
+    assert_eq!(check, "'My Tool'");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("\"$APPHOST\" check {check}"))
+        .env("APPHOST", env!("CARGO_BIN_EXE_apphost"))
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn check_finds_json5_in_a_folder_and_refuses_two_manifests() {
     let tmp = tempfile::tempdir().unwrap();
     fs::create_dir(tmp.path().join("web")).unwrap();

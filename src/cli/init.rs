@@ -36,7 +36,10 @@ pub fn run(dir: &Path, name: Option<&str>) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write `{}`", dir.join(file).display()))?;
     }
     println!("created {} ({id}) in {}", name, dir.display());
-    println!("next: apphost run {}", dir.display());
+    // Only commands this build has: `dev` is still a stub, so it is not suggested yet.
+    let arg = shell_quote(&dir.display().to_string());
+    println!("next: apphost run {arg}");
+    println!("      apphost check {arg} after editing app.toml");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -78,6 +81,19 @@ fn slug(s: &str) -> String {
     }
 }
 
+/// `s` as one shell word, so the printed command can be pasted: `My Tool` → `'My Tool'`.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+,:=@%".contains(c));
+    if plain {
+        s.to_owned()
+    } else {
+        // Inside single quotes nothing is special but the quote itself, closed and escaped.
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
 fn title_case(slug: &str) -> String {
     slug.split('-')
         .map(|w| {
@@ -98,5 +114,15 @@ mod tests {
         assert_eq!(super::slug("2048"), "app-2048");
         assert_eq!(super::slug("…"), "my-app");
         assert_eq!(super::title_case("my-app"), "My App");
+    }
+
+    #[test]
+    fn shell_words() {
+        assert_eq!(super::shell_quote("my-app"), "my-app");
+        assert_eq!(super::shell_quote("/tmp/a_b/c.d"), "/tmp/a_b/c.d");
+        assert_eq!(super::shell_quote("My Tool"), "'My Tool'");
+        assert_eq!(super::shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(super::shell_quote("$HOME"), "'$HOME'");
+        assert_eq!(super::shell_quote(""), "''");
     }
 }
