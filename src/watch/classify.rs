@@ -59,7 +59,6 @@ pub fn is_ignored(rel: &Path) -> bool {
 
 /// Whether a folder, relative to the app folder, is one whose content is all noise, so that
 /// walks need not enter it.
-#[allow(dead_code)] // used by the watcher, next
 pub(crate) fn is_ignored_dir(rel: &Path) -> bool {
     let last_is_ignored = rel
         .file_name()
