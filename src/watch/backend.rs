@@ -43,7 +43,9 @@ pub(super) enum Msg {
 /// How changes are found. Dropping a native watch stops notify's threads (they exit within
 /// one tick).
 pub(super) enum Backend {
-    Native(#[allow(dead_code)] Debouncer<RecommendedWatcher, RecommendedCache>),
+    Native {
+        _debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
+    },
     /// The worker compares the folder every [`POLL_INTERVAL`].
     Poll,
 }
@@ -81,7 +83,9 @@ impl Backend {
             config,
         )?;
         debouncer.watch(dir, RecursiveMode::Recursive)?;
-        Ok(Backend::Native(debouncer))
+        Ok(Backend::Native {
+            _debouncer: debouncer,
+        })
     }
 }
 

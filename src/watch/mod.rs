@@ -31,6 +31,7 @@ mod worker;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
@@ -69,16 +70,17 @@ impl Batch {
 
     /// Adds the changes of a later batch, keeping first-seen order and no duplicates.
     pub fn merge(&mut self, later: Batch) {
-        for kind in later.kinds {
-            if !self.kinds.contains(&kind) {
-                self.kinds.push(kind);
-            }
-        }
-        for path in later.paths {
-            if !self.paths.contains(&path) {
-                self.paths.push(path);
-            }
-        }
+        self.kinds.extend(later.kinds);
+        self.paths.extend(later.paths);
+        self.dedup();
+    }
+
+    /// Keeps the first of equal entries; a checkout can bring thousands of paths, hence sets.
+    fn dedup(&mut self) {
+        let mut kinds = HashSet::with_capacity(self.kinds.len());
+        self.kinds.retain(|kind| kinds.insert(kind.clone()));
+        let mut paths = HashSet::with_capacity(self.paths.len());
+        self.paths.retain(|path| paths.insert(path.clone()));
     }
 }
 

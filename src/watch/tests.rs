@@ -114,6 +114,21 @@ fn page(s: &str) -> Kind {
 }
 
 #[test]
+fn merged_batches_keep_first_seen_order_without_duplicates() {
+    let mut batch = Batch {
+        kinds: vec![css("a.css"), Kind::Manifest],
+        paths: vec!["/a/web/a.css".into(), "/a/app.toml".into()],
+    };
+    batch.merge(Batch {
+        kinds: vec![page("b.js"), css("a.css")],
+        paths: vec!["/a/web/b.js".into(), "/a/web/a.css".into()],
+    });
+    assert_eq!(batch.kinds, [css("a.css"), Kind::Manifest, page("b.js")]);
+    let paths: Vec<&str> = batch.paths.iter().filter_map(|p| p.to_str()).collect();
+    assert_eq!(paths, ["/a/web/a.css", "/a/app.toml", "/a/web/b.js"]);
+}
+
+#[test]
 fn in_place_writes_of_each_part_are_classified() {
     let mut app = App::start(Options::default());
     write(&app.path("web/app.css"), "h1 { color: blue }");

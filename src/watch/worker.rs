@@ -145,12 +145,11 @@ impl State<'_> {
         let mut batch = Batch::default();
         for path in changed {
             if let Some(kind) = classify(path, &layout) {
-                batch.merge(Batch {
-                    kinds: vec![kind],
-                    paths: vec![path.clone()],
-                });
+                batch.kinds.push(kind);
+                batch.paths.push(path.clone());
             }
         }
+        batch.dedup();
         batch
     }
 }
