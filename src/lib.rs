@@ -18,3 +18,4 @@ pub mod random;
 pub mod runtime;
 pub mod script;
 pub mod templates;
+pub mod watch;
