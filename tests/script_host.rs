@@ -114,13 +114,10 @@ fn emit_and_events() {
     f.contained("a.emits", json!(1), "unavailable");
     let got = Arc::new(Mutex::new(Vec::new()));
     let sink = got.clone();
-    f.host
-        .scripts()
-        .unwrap()
-        .connect_emit(Box::new(move |s, e, d| {
-            let event = (s.to_owned(), e.to_owned(), d.to_owned());
-            sink.lock().unwrap().push(event)
-        }));
+    f.host.scripts().connect_emit(Box::new(move |s, e, d| {
+        let event = (s.to_owned(), e.to_owned(), d.to_owned());
+        sink.lock().unwrap().push(event)
+    }));
     assert_eq!(f.call("a.emits", json!({"id": 3})).unwrap(), json!(true));
     let source = "script:a.emits".to_owned();
     let expected = (
@@ -174,10 +171,7 @@ fn an_edited_script_is_recompiled() {
         text.replace("#{ pong: args }", "#{ pong: args, v: 3 }"),
     )
     .unwrap();
-    f.host
-        .scripts()
-        .unwrap()
-        .reload(&path.canonicalize().unwrap());
+    f.host.scripts().reload(&path.canonicalize().unwrap());
     assert_eq!(f.call("a.ping", json!(1)).unwrap()["v"], 3);
 }
 

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use super::store::Store;
 use crate::ipc::{Args, Dispatch, IpcError, Reply};
 use crate::manifest::{App, Endpoint, Handler, Security};
-use crate::runtime::navigation;
+use crate::navigation;
+use crate::protocol::Origins;
 use crate::script::Scripts;
 
 /// A request for the UI thread.
@@ -49,47 +50,84 @@ const UI_WAIT: Duration = Duration::from_secs(10);
 /// (`None`: as long as it takes).
 pub type Ui = Box<dyn Fn(UiRequest, Option<Duration>) -> Result<Value, IpcError> + Send + Sync>;
 
-pub struct Host {
-    /// Script endpoints; `None` in the builtins-only host that scripts themselves call through.
-    scripts: Option<Arc<Scripts>>,
+/// What outlives a generation of the app: its data folders, its store (one lock for every
+/// writer) and the way to the UI thread.
+#[derive(Clone)]
+pub struct Lasting {
+    pub dirs: super::paths::AppDirs,
+    pub store: Arc<Store>,
+    pub ui: Arc<Ui>,
+}
+
+impl Lasting {
+    pub fn new(dirs: &super::paths::AppDirs, ui: Ui) -> Lasting {
+        Lasting {
+            store: Arc::new(Store::new(dirs.data.join("store.json"))),
+            dirs: dirs.clone(),
+            ui: Arc::new(ui),
+        }
+    }
+}
+
+/// The builtins of one generation of the app: the [`Dispatch`] that scripts reach the store
+/// and `invoke` through, and that [`Host`] hands builtin endpoints to.
+pub struct Builtins {
     id: String,
     name: String,
     version: Option<String>,
     security: Security,
-    /// Shared with the builtins-only host the scripts call, so both serialise on one lock.
+    origins: Origins,
     store: Arc<Store>,
     dirs: super::paths::AppDirs,
     max_payload: u64,
-    ui: Ui,
+    ui: Arc<Ui>,
+}
+
+impl Builtins {
+    pub fn new(app: &App, lasting: &Lasting, origins: &Origins) -> Builtins {
+        Builtins {
+            id: app.id.clone(),
+            name: app.name.clone(),
+            version: app.version.clone(),
+            security: app.security.clone(),
+            origins: origins.clone(),
+            store: Arc::clone(&lasting.store),
+            dirs: lasting.dirs.clone(),
+            max_payload: app.security.max_payload,
+            ui: Arc::clone(&lasting.ui),
+        }
+    }
+}
+
+/// Every handler of one generation of the app: the builtins and the script endpoints.
+pub struct Host {
+    builtins: Arc<Builtins>,
+    scripts: Arc<Scripts>,
 }
 
 impl Host {
-    /// The host, and inside it the script engine with a builtins-only twin of the host (same
-    /// store, same UI channel) that scripts reach the store and `invoke` through.
+    /// The handlers of `app`, with a store and data folders of their own (tests, benches).
     pub fn new(app: &App, dirs: &super::paths::AppDirs, ui: Ui) -> Host {
-        let ui = Arc::new(ui);
-        let store = Arc::new(Store::new(dirs.data.join("store.json")));
-        let host = |scripts| {
-            let ui = Arc::clone(&ui);
-            Host {
-                scripts,
-                id: app.id.clone(),
-                name: app.name.clone(),
-                version: app.version.clone(),
-                security: app.security.clone(),
-                store: Arc::clone(&store),
-                dirs: dirs.clone(),
-                max_payload: app.security.max_payload,
-                ui: Box::new(move |request, limit| ui(request, limit)),
-            }
-        };
-        let builtins: Arc<dyn Dispatch> = Arc::new(host(None));
-        host(Some(Arc::new(Scripts::new(app, dirs, builtins))))
+        Host::build(app, &Lasting::new(dirs, ui), &Origins::app())
+    }
+
+    /// The handlers of one generation of `app`, sharing what lasts across generations.
+    pub fn build(app: &App, lasting: &Lasting, origins: &Origins) -> Host {
+        let builtins = Arc::new(Builtins::new(app, lasting, origins));
+        let scripts = Scripts::new(
+            app,
+            &lasting.dirs,
+            Arc::clone(&builtins) as Arc<dyn Dispatch>,
+        );
+        Host {
+            builtins,
+            scripts: Arc::new(scripts),
+        }
     }
 
     /// The script engine, to connect `emit` to the windows.
-    pub fn scripts(&self) -> Option<&Arc<Scripts>> {
-        self.scripts.as_ref()
+    pub fn scripts(&self) -> &Arc<Scripts> {
+        &self.scripts
     }
 }
 
@@ -101,13 +139,33 @@ impl Dispatch for Host {
         window: &str,
         args: Args,
     ) -> Result<Reply, IpcError> {
+        match &endpoint.handler {
+            Handler::Builtin(_) => self.builtins.dispatch(name, endpoint, window, args),
+            Handler::Script { .. } => self.scripts.call(name, window, args),
+        }
+    }
+
+    fn on_event(&self, source: Option<&str>, event: &str, data: &str) {
+        self.scripts.on_event(source, event, data);
+    }
+
+    fn is_quick(&self, endpoint: &Endpoint) -> bool {
+        matches!(&endpoint.handler, Handler::Builtin(b) if super::is_quick(b))
+    }
+}
+
+impl Dispatch for Builtins {
+    fn dispatch(
+        &self,
+        _name: &str,
+        endpoint: &Endpoint,
+        window: &str,
+        args: Args,
+    ) -> Result<Reply, IpcError> {
         let Handler::Builtin(builtin) = &endpoint.handler else {
-            return match &self.scripts {
-                Some(scripts) => scripts.call(name, window, args),
-                None => Err(IpcError::Forbidden(
-                    "scripts may invoke builtin endpoints only".into(),
-                )),
-            };
+            return Err(IpcError::Forbidden(
+                "scripts may invoke builtin endpoints only".into(),
+            ));
         };
         if builtin == "app.echo" {
             // Whatever came in goes back: JSON as JSON, bytes as bytes.
@@ -194,12 +252,6 @@ impl Dispatch for Host {
         };
         Ok(Reply::Json(value))
     }
-
-    fn on_event(&self, source: Option<&str>, event: &str, data: &str) {
-        if let Some(scripts) = &self.scripts {
-            scripts.on_event(source, event, data);
-        }
-    }
 }
 
 /// The string argument `key`, or `bad_args` naming it.
@@ -209,7 +261,7 @@ pub fn string_arg<'a>(args: &'a Value, key: &str) -> Result<&'a str, IpcError> {
         .ok_or_else(|| IpcError::BadArgs(format!("expected {{ {key}: string }}")))
 }
 
-impl Host {
+impl Builtins {
     fn app(&self, op: &str, args: &Value) -> Result<Value, IpcError> {
         match op {
             "info" => Ok(json!({
@@ -235,7 +287,8 @@ impl Host {
     /// Opens a URL with the system's handler, only if `security.open-external` allows it.
     fn shell_open(&self, args: &Value) -> Result<Value, IpcError> {
         let url = string_arg(args, "url")?;
-        if navigation::classify(url, &self.security) != navigation::Verdict::External {
+        if navigation::classify(url, &self.security, &self.origins) != navigation::Verdict::External
+        {
             return Err(IpcError::Forbidden(format!(
                 "`{url}` does not match security.open-external"
             )));

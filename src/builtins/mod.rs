@@ -1,6 +1,7 @@
-//! The Rust handlers shipped in the host. This registry names them, so that `apphost check`
-//! can refuse an unknown builtin before anything runs; the IPC layer binds each name to its
-//! handler.
+//! The Rust handlers shipped in the host. This registry names them and says where each runs,
+//! so that `apphost check` can refuse an unknown builtin before anything runs and the transports
+//! can tell a quick call from a slow one without knowing any builtin's name; [`Host`] binds each
+//! name to its handler.
 
 pub mod fs;
 mod host;
@@ -8,7 +9,7 @@ mod notify;
 pub mod paths;
 pub mod store;
 
-pub use host::{Host, Ui, UiRequest};
+pub use host::{Builtins, Host, Lasting, Ui, UiRequest};
 
 /// One builtin endpoint handler.
 #[derive(Debug, Clone, Copy)]
@@ -16,32 +17,44 @@ pub struct Builtin {
     pub name: &'static str,
     /// It touches the file system and is confined to the endpoint's `scope`.
     pub scoped: bool,
+    /// It finishes in microseconds on the calling worker, never waiting for the UI thread or
+    /// the user: a transport may wait a moment for its answer instead of queueing it.
+    pub quick: bool,
     pub summary: &'static str,
 }
 
+/// A builtin that waits for the UI thread, the user or the desktop.
 const fn b(name: &'static str, summary: &'static str) -> Builtin {
     Builtin {
         name,
         scoped: false,
+        quick: false,
         summary,
+    }
+}
+
+/// A builtin that answers at once on the worker.
+const fn quick(name: &'static str, summary: &'static str) -> Builtin {
+    Builtin {
+        quick: true,
+        ..b(name, summary)
     }
 }
 
 const fn fs(name: &'static str, summary: &'static str) -> Builtin {
     Builtin {
-        name,
         scoped: true,
-        summary,
+        ..quick(name, summary)
     }
 }
 
 pub const BUILTINS: &[Builtin] = &[
-    b(
+    quick(
         "app.info",
         "the app's id, name and version, and the host's version",
     ),
     b("app.exit", "exit the app"),
-    b("app.echo", "the arguments back, unchanged (JSON or bytes)"),
+    quick("app.echo", "the arguments back, unchanged (JSON or bytes)"),
     b("window.list", "the labels of the open windows"),
     b("window.open", "open a window the manifest declares"),
     b("window.close", "close a window"),
@@ -63,11 +76,11 @@ pub const BUILTINS: &[Builtin] = &[
     fs("fs.mkdir", "create a directory and its parents"),
     fs("fs.remove", "remove a file or an empty directory"),
     fs("fs.rename", "rename or move a path within the scope"),
-    b("store.get", "read a key of the app's persistent store"),
-    b("store.set", "write a key of the app's persistent store"),
-    b("store.delete", "delete a key of the app's persistent store"),
-    b("store.keys", "the keys of the app's persistent store"),
-    b("store.clear", "empty the app's persistent store"),
+    quick("store.get", "read a key of the app's persistent store"),
+    quick("store.set", "write a key of the app's persistent store"),
+    quick("store.delete", "delete a key of the app's persistent store"),
+    quick("store.keys", "the keys of the app's persistent store"),
+    quick("store.clear", "empty the app's persistent store"),
     b("clipboard.read_text", "the clipboard's text"),
     b("clipboard.write_text", "put text on the clipboard"),
     b("dialog.open", "a native open-file dialog"),
@@ -83,6 +96,11 @@ pub const BUILTINS: &[Builtin] = &[
     b("menu.set_text", "change a menu item's label"),
     b("notification.show", "a desktop notification"),
 ];
+
+/// Whether builtin `name` is [`Builtin::quick`] (an unknown name is not).
+pub fn is_quick(name: &str) -> bool {
+    find(name).is_some_and(|b| b.quick)
+}
 
 pub fn find(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|b| b.name == name)
@@ -101,6 +119,10 @@ mod tests {
             assert!(seen.insert(b.name), "duplicate {}", b.name);
             assert!(crate::manifest::is_endpoint_name(b.name), "{}", b.name);
             assert_eq!(b.scoped, b.name.starts_with("fs."));
+            let group = b.name.split('.').next().unwrap();
+            let quick =
+                matches!(group, "fs" | "store") || matches!(b.name, "app.info" | "app.echo");
+            assert_eq!(b.quick, quick, "{}", b.name);
         }
     }
 }

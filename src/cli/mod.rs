@@ -1,6 +1,7 @@
 //! The command line: one small file per subcommand.
 
 mod check;
+mod dev;
 mod init;
 mod run;
 mod schema;
@@ -24,7 +25,8 @@ pub enum Command {
         /// App folder holding app.toml or app.json5.
         dir: Option<PathBuf>,
     },
-    /// Run the app in DIR and reload it as its files change.
+    /// Run the app in DIR and apply every saved change live: styles swap in place, pages
+    /// reload with their state kept, scripts and the manifest are re-applied without a restart.
     Dev {
         /// App folder holding app.toml or app.json5.
         dir: PathBuf,
@@ -36,7 +38,7 @@ pub enum Command {
         /// App folder, or a manifest file (app.toml / app.json5).
         target: PathBuf,
     },
-    /// Package the app in DIR as one self-contained executable.
+    /// Package the app in DIR as one self-contained executable (not yet available).
     Package {
         /// App folder holding app.toml or app.json5.
         dir: PathBuf,
@@ -64,14 +66,11 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Schema => schema::run(),
         Command::Init { dir, name } => init::run(&dir, name.as_deref()),
         Command::Run { dir } => run::run(dir.as_deref()),
-        Command::Dev { .. } | Command::Package { .. } => {
-            let verb = match cli.command {
-                Command::Dev { .. } => "dev",
-                _ => "package",
-            };
+        Command::Dev { dir } => dev::run(&dir),
+        Command::Package { .. } => {
             eprintln!(
-                "apphost {verb}: not yet available in this build; \
-                 `apphost check DIR` checks an app's manifest meanwhile"
+                "apphost package: not yet available in this build; \
+                 `apphost run DIR` runs an app from its folder meanwhile"
             );
             Ok(ExitCode::from(2))
         }

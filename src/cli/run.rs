@@ -7,8 +7,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::assets::{Assets, Embedded, Folder};
+use crate::generation::{AssetsFor, Mode};
 use crate::manifest::{self, App};
-use crate::runtime::{self, Options};
+use crate::runtime::{self, Options, Setup};
 
 pub fn run(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let demo = dir.is_none();
@@ -21,16 +22,20 @@ pub fn run(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     tracing::debug!("start-up: manifest checked");
-    let assets: Arc<dyn Assets> =
-        if demo {
-            // The demo's pages come straight from the binary; only its manifest is on disk.
-            Arc::new(Embedded::new(&crate::demo::DEMO, "web"))
-        } else {
-            Arc::new(Folder::new(&app.frontend).with_context(|| {
-                format!("opening the frontend folder {}", app.frontend.display())
-            })?)
-        };
-    runtime::run(app, assets, Options::from_env())?;
+    let assets: AssetsFor = if demo {
+        // The demo's pages come straight from the binary; only its manifest is on disk.
+        Box::new(
+            |_: &App| Ok(Arc::new(Embedded::new(&crate::demo::DEMO, "web")) as Arc<dyn Assets>),
+        )
+    } else {
+        Box::new(folder_assets)
+    };
+    let setup = Setup {
+        opts: Options::from_env(),
+        assets,
+        mode: Mode::Run,
+    };
+    runtime::run(app, setup)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -51,4 +56,11 @@ pub fn load(dir: &Path) -> Result<App, ExitCode> {
             Err(ExitCode::FAILURE)
         }
     }
+}
+
+/// The frontend folder the manifest names, read from disk.
+pub fn folder_assets(app: &App) -> anyhow::Result<Arc<dyn Assets>> {
+    let folder = Folder::new(&app.frontend)
+        .with_context(|| format!("opening the frontend folder {}", app.frontend.display()))?;
+    Ok(Arc::new(folder))
 }

@@ -33,6 +33,11 @@ pub enum Kind<'a> {
         event: String,
         data: Option<&'a RawValue>,
     },
+    /// A line of the page's console (`console.js`): its level, and `{text, source}`.
+    Log {
+        level: String,
+        data: Option<&'a RawValue>,
+    },
 }
 
 /// The message as it is on the wire (serde cannot flatten a borrowed `RawValue` into an enum).
@@ -62,6 +67,10 @@ pub fn parse(text: &str) -> Result<Message<'_>, String> {
             event: w.e,
             data: w.d,
         },
+        ("l", None) => Kind::Log {
+            level: w.e,
+            data: w.d,
+        },
         (t, _) => return Err(format!("not an apphost message of kind `{t}`")),
     };
     Ok(Message { key: w.k, kind })
@@ -72,7 +81,7 @@ impl Kind<'_> {
     pub fn payload(&self) -> &str {
         let raw = match self {
             Kind::Call { args, .. } => args,
-            Kind::Emit { data, .. } => data,
+            Kind::Emit { data, .. } | Kind::Log { data, .. } => data,
         };
         raw.map_or("null", |r| r.get())
     }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::manifest::{App, Endpoint, Handler};
+use crate::manifest::{App, Endpoint};
 use crate::pattern::wildcard_match;
 
 pub use error::{CODES, IO_KINDS, IoKind, IpcError};
@@ -90,6 +90,13 @@ pub trait Dispatch: Send + Sync {
     /// A page emitted `event` (`data`: JSON text); handlers that listen for it (script
     /// endpoints with `on`) start. Called on the UI thread: it must not wait for them.
     fn on_event(&self, _source: Option<&str>, _event: &str, _data: &str) {}
+
+    /// Whether a call to `endpoint` finishes quickly on the worker that runs it (never waiting
+    /// for the UI thread, the user or a script), so that a transport may wait a moment for it
+    /// rather than queue its answer.
+    fn is_quick(&self, _endpoint: &Endpoint) -> bool {
+        false
+    }
 }
 
 pub struct Router {
@@ -204,16 +211,11 @@ impl Router {
         self.dispatch.on_event(source, event, data);
     }
 
-    /// Whether a call to `endpoint` finishes quickly without the UI thread (files, the store,
-    /// app info), so that a transport may wait a moment for it rather than queue its answer.
+    /// Whether a call to `endpoint` is quick (see [`Dispatch::is_quick`]); an unknown one is not.
     pub fn is_quick(&self, endpoint: &str) -> bool {
-        match self.endpoints.get(endpoint).map(|e| &e.handler) {
-            Some(Handler::Builtin(b)) => {
-                let group = b.split_once('.').map_or(b.as_str(), |(g, _)| g);
-                matches!(group, "fs" | "store") || matches!(b.as_str(), "app.info" | "app.echo")
-            }
-            _ => false,
-        }
+        self.endpoints
+            .get(endpoint)
+            .is_some_and(|e| self.dispatch.is_quick(e))
     }
 }
 

@@ -20,10 +20,16 @@ use super::resolve::{App, Endpoint, Handler, MenuEntry, Tray, Window};
 /// the web context was opened on and the GTK application id the event loop registered; both
 /// are fixed for the life of the process. Everything else a manifest says can be applied live
 /// (a window's `transparent` by rebuilding that window, see [`WindowChange::Rebuild`]).
-pub const RESTART_KEYS: &[(&str, &str)] = &[(
-    "app.id",
-    "it names the data folder and the GTK application id",
-)];
+pub const RESTART_KEYS: &[(&str, &str)] = &[
+    (
+        "app.id",
+        "it names the data folder and the GTK application id",
+    ),
+    (
+        "dev.poll",
+        "the file watcher is chosen when `apphost dev` starts",
+    ),
+];
 
 /// One thing to apply to the running app.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,10 +135,14 @@ pub fn diff(old: &App, new: &App) -> Vec<Change> {
         tray,
         script_limits,
         dev_url,
+        dev_poll,
     } = new;
     let mut out = Vec::new();
     if old.id != *id {
         out.extend(restart("app.id"));
+    }
+    if old.dev_poll != *dev_poll {
+        out.extend(restart("dev.poll"));
     }
     windows(old, new, &mut out);
 

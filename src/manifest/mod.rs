@@ -19,6 +19,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Severity};
+pub use diff::{Change, WindowChange, diff};
 pub use model::{Manifest, Predefined};
 pub use path::KeyPath;
 pub use resolve::*;

@@ -516,6 +516,9 @@ pub struct DevSection {
     /// A framework dev server (e.g. `http://localhost:5173`) that `apphost dev` loads instead
     /// of the frontend folder.
     pub url: Option<String>,
+    /// Watch files by polling instead of inotify (network drives, some containers); default
+    /// false. `apphost dev` falls back to polling by itself when inotify runs out of watches.
+    pub poll: Option<bool>,
 }
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ pub struct App {
     pub tray: Option<Tray>,
     pub script_limits: Limits,
     pub dev_url: Option<String>,
+    /// `[dev] poll`: the dev watcher polls instead of using inotify.
+    pub dev_poll: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -366,6 +368,7 @@ pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, 
         tray,
         script_limits,
         dev_url: m.dev.as_ref().and_then(|d| d.url.clone()),
+        dev_poll: m.dev.as_ref().and_then(|d| d.poll).unwrap_or(false),
         dir,
     })
 }

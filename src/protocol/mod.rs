@@ -5,6 +5,7 @@
 //! response carries the app's CSP with a fresh nonce.
 
 mod csp;
+mod origin;
 mod pages;
 mod path;
 mod range;
@@ -19,6 +20,7 @@ use crate::assets::{Asset, Assets, Lookup};
 use crate::manifest::Security;
 
 pub use csp::{Policy, fresh_nonce, policy, stamp};
+pub use origin::Origins;
 pub use path::{Refusal, SafePath, normalise};
 pub use range::Wanted;
 

@@ -16,9 +16,10 @@ use tao::event_loop::EventLoopProxy;
 
 use super::UserEvent;
 use super::pool::Pool;
+use crate::generation::{Core, Generation};
 use crate::ipc::message::{self, Kind};
 use crate::ipc::stash::Stash;
-use crate::ipc::{Body, Call, IpcError, Router};
+use crate::ipc::{Body, Call, IpcError};
 
 /// How long the UI thread waits for a quick call before it answers through the event loop.
 const QUICK_WAIT: Duration = Duration::from_micros(500);
@@ -34,7 +35,8 @@ const OWN_THREADS: usize = 64;
 
 /// What every window's message handler shares.
 pub struct Calls {
-    pub router: Arc<Router>,
+    /// Each call runs on the generation in force when it arrives, to its end.
+    pub core: Arc<Core>,
     pub stash: Arc<Stash>,
     pub pool: Pool,
     /// Where slow calls queue past [`OWN_THREADS`].
@@ -89,8 +91,8 @@ impl Inbox {
         // The webview's current URL: an iframe's messages arrive as its main frame's, which is
         // why the key (which only the main frame's bridge holds) is checked too.
         let origin = crate::ipc::http::origin_of(&request.uri().to_string());
-        if let Err(e) = self
-            .calls
+        let generation = self.calls.core.current();
+        if let Err(e) = generation
             .router
             .check_caller(origin.as_deref(), msg.key.as_deref())
         {
@@ -100,14 +102,15 @@ impl Inbox {
         }
         let payload = msg.kind.payload().to_owned();
         match msg.kind {
-            Kind::Call { id, endpoint, .. } => self.call(id, endpoint, payload),
-            Kind::Emit { event, .. } => self.emit(event, payload),
+            Kind::Call { id, endpoint, .. } => self.call(generation, id, endpoint, payload),
+            Kind::Emit { event, .. } => self.emit(&generation, event, payload),
+            Kind::Log { level, .. } => super::console::print(&self.label, &level, &payload),
         }
     }
 
-    fn call(&self, id: u64, endpoint: String, args: String) {
+    fn call(&self, generation: Arc<Generation>, id: u64, endpoint: String, args: String) {
         crate::ipc::trace_arrival(&endpoint);
-        let quick = self.calls.router.is_quick(&endpoint);
+        let quick = generation.router.is_quick(&endpoint);
         let wait = quick && self.in_flight.load(Ordering::Acquire) == 0;
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         let slot = Arc::new(Slot::new(wait));
@@ -118,7 +121,7 @@ impl Inbox {
             let label = self.label.clone();
             move || {
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    calls.router.handle_from_caller(&Call {
+                    generation.router.handle_from_caller(&Call {
                         window: &label,
                         origin: None,
                         key: None,
@@ -143,9 +146,9 @@ impl Inbox {
         }
     }
 
-    fn emit(&self, event: String, data: String) {
+    fn emit(&self, generation: &Generation, event: String, data: String) {
         let checked = message::check_event_name(&event).and_then(|()| {
-            let max = self.calls.router.max_payload();
+            let max = generation.router.max_payload();
             if data.len() > max {
                 Err(IpcError::TooLarge(max))
             } else {
@@ -166,7 +169,8 @@ impl Inbox {
 
     fn evaluate(&self, script: &str) {
         if let Some(webview) = self.webview.get().and_then(std::rc::Weak::upgrade) {
-            super::window::deliver(&self.label, &webview, script);
+            let origins = &self.calls.core.current().origins;
+            super::window::deliver(&self.label, &webview, script, origins);
         }
     }
 }

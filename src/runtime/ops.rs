@@ -4,52 +4,19 @@ use std::collections::HashMap;
 use std::sync::mpsc;
 
 use serde_json::Value;
-use tao::event_loop::{ControlFlow, EventLoopWindowTarget};
+use tao::event_loop::ControlFlow;
 use tao::window::WindowId;
-use wry::WebContext;
 
-use super::{UserEvent, window};
+use super::window;
 use crate::ipc::IpcError;
-use crate::manifest::{self, App};
 
 type Windows = HashMap<WindowId, window::Open>;
 
-fn find<'a>(windows: &'a Windows, label: &str) -> Option<(WindowId, &'a window::Open)> {
+pub fn find<'a>(windows: &'a Windows, label: &str) -> Option<(WindowId, &'a window::Open)> {
     windows
         .iter()
         .find(|(_, w)| w.label == label)
         .map(|(id, w)| (*id, w))
-}
-
-/// `window.open`: shows a declared window, building it first if it is not open.
-pub fn open_declared(
-    label: &str,
-    app: &App,
-    windows: &mut Windows,
-    later: &mut Option<Vec<manifest::Window>>,
-    target: &EventLoopWindowTarget<UserEvent>,
-    context: &mut WebContext,
-    shared: &window::Shared,
-) -> Result<Value, IpcError> {
-    if let Some((_, w)) = find(windows, label) {
-        w.window.set_visible(true);
-        w.window.set_focus();
-        return Ok(Value::Null);
-    }
-    let Some(declared) = app.windows.iter().find(|w| w.label == label) else {
-        return Err(IpcError::BadArgs(format!(
-            "no window `{label}` is declared in app.toml"
-        )));
-    };
-    if let Some(pending) = later {
-        pending.retain(|w| w.label != label);
-    }
-    let mut declared = declared.clone();
-    declared.visible = true;
-    let open = window::open(target, context, &declared, shared, None, false)
-        .map_err(|e| IpcError::Handler(format!("{e:#}")))?;
-    windows.insert(open.window.id(), open);
-    Ok(Value::Null)
 }
 
 /// `window.<op>` on an open window.
@@ -94,10 +61,20 @@ pub fn window_op(
             let (width, height) = (dim("width")?, dim("height")?);
             win.set_inner_size(tao::dpi::LogicalSize::new(width as f64, height as f64));
         }
-        "close" => super::close(windows, id, quit_on_last, flow),
+        "close" => close(windows, id, quit_on_last, flow),
         _ => return Err(IpcError::NotFound(format!("window.{op}"))),
     }
     Ok(Value::Null)
+}
+
+/// Forgets a closed window; the app quits with its last one unless the manifest says otherwise.
+pub fn close(windows: &mut Windows, id: WindowId, quit_on_last: bool, flow: &mut ControlFlow) {
+    if let Some(w) = windows.remove(&id) {
+        tracing::debug!("window `{}` closed", w.label);
+    }
+    if windows.is_empty() && quit_on_last {
+        *flow = ControlFlow::Exit;
+    }
 }
 
 /// `clipboard.read_text` (`text` is `None`) and `clipboard.write_text`, on GTK's own clipboard

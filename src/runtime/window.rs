@@ -12,21 +12,28 @@ use tao::platform::unix::WindowExtUnix;
 use tao::window::{Fullscreen, Icon, Window, WindowBuilder};
 use wry::{NewWindowResponse, WebContext, WebView, WebViewBuilder, WebViewBuilderExtUnix};
 
+use super::UserEvent;
 use super::messages::{Calls, Inbox};
-use super::{UserEvent, navigation};
-use crate::manifest::{self, Security};
-use crate::protocol::ORIGIN;
+use crate::generation::Core;
+use crate::manifest;
+use crate::navigation;
+use crate::protocol::Origins;
 
 /// Everything a window's webview shares with the others.
-pub struct Shared {
-    /// `bridge.js` with this launch's key.
+pub struct Kit {
+    /// `bridge.js` with this launch's key, the origins and the payload limit it was built for.
     pub bridge: String,
-    pub security: Arc<Security>,
+    /// The generation in force when a page navigates decides where it may go.
+    pub core: Arc<Core>,
     pub icon: Option<Icon>,
     pub menu: Option<muda::Menu>,
     pub proxy: EventLoopProxy<UserEvent>,
     /// Report DOMContentLoaded of the first page to the event loop (the start-up benchmark).
     pub report_load: bool,
+    /// `console.js` with its config, when the page's console goes to the terminal.
+    pub console: Option<String>,
+    /// `dev.js` with its config, in `apphost dev`; devtools are on in every window then.
+    pub dev: Option<String>,
     pub calls: Arc<Calls>,
 }
 
@@ -43,18 +50,24 @@ pub fn bridge_script(key: &str, origins: &[String], max_payload: usize) -> Strin
     include_str!("bridge.js").replace("__APPHOST_CONFIG__", &config.to_string())
 }
 
-/// Whether a page at `url` is one of the app's own, the only pages that may receive answers and
-/// events: a site reached through `allow-navigation` could define its own `window.apphost` to
-/// catch them.
-pub fn is_app_page(url: &str) -> bool {
-    url.strip_prefix(ORIGIN)
-        .is_some_and(|rest| rest.starts_with('/'))
+/// `console.js`, posting with this launch's key from the app's own pages only.
+pub fn console_script(key: &str, origins: &[String]) -> String {
+    let config = serde_json::json!({ "key": key, "origins": origins });
+    include_str!("console.js").replace("__APPHOST_CONSOLE_CONFIG__", &config.to_string())
 }
 
-/// Runs `script` in the webview's page if the page is the app's own; drops it otherwise.
-pub fn deliver(label: &str, webview: &WebView, script: &str) {
+/// `dev.js`, active on the app's own pages only.
+pub fn dev_script(origins: &[String]) -> String {
+    let config = serde_json::json!({ "origins": origins });
+    include_str!("dev.js").replace("__APPHOST_DEV_CONFIG__", &config.to_string())
+}
+
+/// Runs `script` in the webview's page if the page is one of the app's own, the only pages that
+/// may receive answers and events (a site reached through `allow-navigation` could define its
+/// own `window.apphost` to catch them); drops it otherwise.
+pub fn deliver(label: &str, webview: &WebView, script: &str, origins: &Origins) {
     match webview.url() {
-        Ok(url) if is_app_page(&url) => {
+        Ok(url) if origins.is_app_url(&url) => {
             if let Err(e) = webview.evaluate_script(script) {
                 tracing::warn!("window `{label}`: could not deliver to the page: {e}");
             }
@@ -64,21 +77,11 @@ pub fn deliver(label: &str, webview: &WebView, script: &str) {
     }
 }
 
-/// The URL a window starts on: a path is always joined under `app://localhost/`, so a `url`
-/// such as `//evil.com/x` names a file, never another host.
-pub fn start_url(url: &str) -> String {
-    if url::Url::parse(url).is_ok() {
-        url.to_owned()
-    } else {
-        format!("{ORIGIN}/{}", url.trim_start_matches('/'))
-    }
-}
-
 pub fn open(
     target: &EventLoopWindowTarget<UserEvent>,
     context: &mut WebContext,
     w: &manifest::Window,
-    shared: &Shared,
+    kit: &Kit,
     protocol: Option<super::ProtocolHandler>,
     first: bool,
 ) -> anyhow::Result<Open> {
@@ -92,7 +95,7 @@ pub fn open(
         .with_always_on_top(w.always_on_top)
         .with_visible(w.visible)
         .with_focused(w.focused)
-        .with_window_icon(shared.icon.clone());
+        .with_window_icon(kit.icon.clone());
     if w.min_width.is_some() || w.min_height.is_some() {
         b = b.with_min_inner_size(LogicalSize::new(
             w.min_width.unwrap_or(0),
@@ -121,40 +124,52 @@ pub fn open(
         .default_vbox()
         .context("the window has no GTK box to hold the webview")?;
 
-    let nav = Arc::clone(&shared.security);
-    let popup = Arc::clone(&shared.security);
+    let nav = Arc::clone(&kit.core);
+    let popup = Arc::clone(&kit.core);
+    let start = kit.core.current().origins.start_url(&w.url);
     let mut wb = WebViewBuilder::new_with_web_context(context)
         .with_id(&w.label)
-        .with_url(start_url(&w.url))
-        .with_devtools(w.devtools)
+        .with_url(start)
+        .with_devtools(w.devtools || kit.dev.is_some())
         .with_transparent(w.transparent)
         .with_focused(w.focused)
-        .with_initialization_script_for_main_only(shared.bridge.as_str(), true)
-        .with_navigation_handler(move |url| navigation::decide(&url, &nav, false))
+        .with_initialization_script_for_main_only(kit.bridge.as_str(), true)
+        .with_navigation_handler(move |url| {
+            let g = nav.current();
+            navigation::decide(&url, &g.app.security, &g.origins, false)
+        })
         .with_new_window_req_handler(move |url, _| {
-            navigation::decide(&url, &popup, true);
+            let g = popup.current();
+            navigation::decide(&url, &g.app.security, &g.origins, true);
             NewWindowResponse::Deny
         });
     if let Some(handler) = protocol {
         wb = wb.with_asynchronous_custom_protocol(crate::protocol::SCHEME.into(), handler);
     }
-    if first {
-        // Hidden windows are built once the first page has loaded, off the start-up path.
-        let proxy = shared.proxy.clone();
+    for script in [&kit.console, &kit.dev].into_iter().flatten() {
+        wb = wb.with_initialization_script_for_main_only(script.as_str(), true);
+    }
+    {
+        // Hidden windows are built once the first page has loaded, off the start-up path; in
+        // dev, a page that loads while there is an error gets the overlay again.
+        let proxy = kit.proxy.clone();
+        let label = w.label.clone();
         wb = wb.with_on_page_load_handler(move |event, _| {
             if let wry::PageLoadEvent::Finished = event {
-                let _ = proxy.send_event(UserEvent::FirstPageLoaded);
+                let _ = proxy.send_event(UserEvent::PageLoaded {
+                    label: label.clone(),
+                });
             }
         });
     }
     let slot = Rc::new(std::cell::OnceCell::new());
     let inbox = Inbox {
         label: w.label.clone(),
-        calls: Arc::clone(&shared.calls),
+        calls: Arc::clone(&kit.calls),
         webview: Rc::clone(&slot),
         in_flight: Arc::new(AtomicUsize::new(0)),
     };
-    let loaded = (first && shared.report_load).then(|| shared.proxy.clone());
+    let loaded = (first && kit.report_load).then(|| kit.proxy.clone());
     if loaded.is_some() {
         wb = wb.with_initialization_script_for_main_only(
             "document.addEventListener('DOMContentLoaded', () => window.ipc.postMessage('apphost:loaded'))",
@@ -174,7 +189,7 @@ pub fn open(
     let _ = slot.set(Rc::downgrade(&webview));
     // After the webview, so that WebKit starts loading the page while GTK builds the menu bar
     // (muda puts the bar on top of the box either way).
-    if let Some(menu) = &shared.menu
+    if let Some(menu) = &kit.menu
         && let Err(e) = menu.init_for_gtk_window(window.gtk_window(), Some(vbox))
     {
         tracing::warn!("window `{}`: no menu bar: {e}", w.label);
@@ -199,38 +214,4 @@ fn center(window: &Window, size: LogicalSize<u32>) {
         origin.x + (m.width.saturating_sub(size.width) / 2) as i32,
         origin.y + (m.height.saturating_sub(size.height) / 2) as i32,
     ));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::start_url;
-
-    #[test]
-    fn only_app_pages_receive() {
-        use super::is_app_page;
-        assert!(is_app_page("app://localhost/"));
-        assert!(is_app_page("app://localhost/a/b.html?x#y"));
-        for url in [
-            "app://localhost",
-            "app://localhost.evil.com/",
-            "app://localhost:1/",
-            "https://localhost/",
-            "https://example.com/app://localhost/",
-            "about:blank",
-            "",
-        ] {
-            assert!(!is_app_page(url), "{url}");
-        }
-    }
-
-    #[test]
-    fn start_urls_stay_home() {
-        assert_eq!(start_url("index.html"), "app://localhost/index.html");
-        assert_eq!(
-            start_url("/a/b.html?x=1#y"),
-            "app://localhost/a/b.html?x=1#y"
-        );
-        assert_eq!(start_url("//evil.com/x"), "app://localhost/evil.com/x");
-        assert_eq!(start_url("https://example.com/"), "https://example.com/");
-    }
 }

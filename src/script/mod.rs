@@ -239,11 +239,7 @@ impl Scripts {
             .engines
             .get(p.engine)
             .ok_or_else(|| IpcError::Handler("no engine for this endpoint".into()))?;
-        let engine = engine.get_or_init(|| {
-            let mut engine = sandbox::engine(limits);
-            api::register(&mut engine);
-            engine
-        });
+        let engine = engine.get_or_init(|| build_engine(limits));
         let compiled = self.compiled(p, engine, limits)?;
         let args = args(&compiled.ast)?;
         let cx = Arc::new(api::Cx {
@@ -286,32 +282,97 @@ impl Scripts {
         engine: &Engine,
         limits: &Limits,
     ) -> Result<Arc<Compiled>, IpcError> {
-        let stamp = std::fs::metadata(&p.path)
-            .ok()
-            .and_then(|m| Some((m.modified().ok()?, m.len())));
-        let key = (p.path.clone(), p.engine);
-        if let Some(c) = self.lock_cache().get(&key)
+        let stamp = stamp_of(&p.path);
+        if let Some(c) = self.lock_cache().get(&(p.path.clone(), p.engine))
             && c.stamp == stamp
         {
             return Ok(Arc::clone(c));
         }
-        let text = std::fs::read_to_string(&p.path)
-            .map_err(|e| IpcError::Handler(format!("reading {}: {e}", p.file)))?;
-        let mut ast = engine
-            .compile(&text)
-            .map_err(|e| error::compile(&p.file, &e, limits))?;
-        ast.set_source(p.file.as_str());
-        let compiled = Arc::new(Compiled {
-            stamp,
-            ast: Arc::new(ast),
-        });
-        self.lock_cache().insert(key, Arc::clone(&compiled));
-        Ok(compiled)
+        self.compile(p, engine, limits, stamp)
+    }
+
+    /// Compiles `p`'s script as it is on disk now and caches it. When that fails and an older
+    /// version compiled, the older one stays in force (stamped as current, so that calls do
+    /// not compile the broken text again and again) and the error is still returned: a broken
+    /// save never takes a working endpoint down.
+    fn compile(
+        &self,
+        p: &Prepared,
+        engine: &Engine,
+        limits: &Limits,
+        stamp: Option<(SystemTime, u64)>,
+    ) -> Result<Arc<Compiled>, IpcError> {
+        let key = (p.path.clone(), p.engine);
+        let fresh = std::fs::read_to_string(&p.path)
+            .map_err(|e| IpcError::Handler(format!("reading {}: {e}", p.file)))
+            .and_then(|text| {
+                engine
+                    .compile(&text)
+                    .map_err(|e| error::compile(&p.file, &e, limits))
+            });
+        let mut cache = self.lock_cache();
+        match fresh {
+            Ok(mut ast) => {
+                ast.set_source(p.file.as_str());
+                let compiled = Arc::new(Compiled {
+                    stamp,
+                    ast: Arc::new(ast),
+                });
+                cache.insert(key, Arc::clone(&compiled));
+                Ok(compiled)
+            }
+            Err(e) => match cache.get(&key).map(|old| Arc::clone(&old.ast)) {
+                Some(ast) => {
+                    tracing::warn!("{e}; the last version that compiled stays in force");
+                    cache.insert(key, Arc::new(Compiled { stamp, ast }));
+                    Err(e)
+                }
+                None => Err(e),
+            },
+        }
+    }
+
+    /// Compiles `path` (canonical, as the resolved manifest names it) for every endpoint that
+    /// runs it, now, off the calls' path: the dev watcher calls this when the file changes, so
+    /// the next call finds it ready. Calls already running finish on the code they started
+    /// with. On a compile error the last version that compiled stays in force and the error
+    /// (with `file:line:col`) is returned. `Ok(false)`: no endpoint runs this file.
+    pub fn refresh(&self, path: &Path) -> Result<bool, IpcError> {
+        let stamp = stamp_of(path);
+        let mut used = false;
+        for p in self.endpoints.values().filter(|p| p.path == path) {
+            used = true;
+            let Some((limits, engine)) = self.engines.get(p.engine) else {
+                continue;
+            };
+            let engine = engine.get_or_init(|| build_engine(limits));
+            self.compile(p, engine, limits, stamp)?;
+        }
+        Ok(used)
+    }
+
+    /// Whether an endpoint runs the script at `path`.
+    pub fn runs(&self, path: &Path) -> bool {
+        self.endpoints.values().any(|p| p.path == path)
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<(PathBuf, usize), Arc<Compiled>>> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The sandboxed engine of `limits` with the host API.
+fn build_engine(limits: &Limits) -> Engine {
+    let mut engine = sandbox::engine(limits);
+    api::register(&mut engine);
+    engine
+}
+
+/// What tells one version of a file from the next: its modification time and length.
+fn stamp_of(path: &Path) -> Option<(SystemTime, u64)> {
+    std::fs::metadata(path)
+        .ok()
+        .and_then(|m| Some((m.modified().ok()?, m.len())))
 }
 
 /// A problem `apphost check` reports in a script: the message and the byte offset in the text.

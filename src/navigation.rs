@@ -1,11 +1,13 @@
-//! Where a window may go. The decision is pure ([`classify`]); the runtime acts on it: it lets
-//! WebKit load the URL, hands it to the system browser, or refuses it and logs why.
+//! Where a window may go. The decision is pure ([`classify`]); [`decide`] acts on it: it lets
+//! WebKit load the URL, hands it to the system browser, or refuses it and logs why. Both read
+//! the generation current at the time of the navigation, so a changed `allow-navigation` or
+//! `open-external` applies to the next one.
 
 use std::process::{Command, Stdio};
 
 use crate::manifest::Security;
 use crate::pattern::wildcard_match;
-use crate::protocol::ORIGIN;
+use crate::protocol::Origins;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -18,8 +20,8 @@ pub enum Verdict {
 
 /// The app's own pages first, then `allow-navigation`, then `open-external`; everything else is
 /// blocked.
-pub fn classify(url: &str, sec: &Security) -> Verdict {
-    if is_app_url(url) {
+pub fn classify(url: &str, sec: &Security, origins: &Origins) -> Verdict {
+    if origins.is_app_url(url) {
         return Verdict::Allow;
     }
     if sec.allow_navigation.iter().any(|p| wildcard_match(p, url)) {
@@ -31,16 +33,10 @@ pub fn classify(url: &str, sec: &Security) -> Verdict {
     Verdict::Block
 }
 
-/// `app://localhost/…` exactly: not `app://localhost.evil/`, not `app://localhost:1/`.
-pub fn is_app_url(url: &str) -> bool {
-    url.strip_prefix(ORIGIN)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
-
 /// What the webview should do with a navigation (`new_window` for `window.open` and
 /// `target=_blank`, which never open a webview window of their own). True lets it load.
-pub fn decide(url: &str, sec: &Security, new_window: bool) -> bool {
-    match classify(url, sec) {
+pub fn decide(url: &str, sec: &Security, origins: &Origins, new_window: bool) -> bool {
+    match classify(url, sec, origins) {
         Verdict::Allow if !new_window => true,
         Verdict::Allow => {
             tracing::warn!(
@@ -54,7 +50,7 @@ pub fn decide(url: &str, sec: &Security, new_window: bool) -> bool {
         }
         Verdict::Block => {
             tracing::warn!(
-                "blocked navigation to {url}: not app://localhost/ and not in security.allow-navigation or security.open-external"
+                "blocked navigation to {url}: not the app's own pages and not in security.allow-navigation or security.open-external"
             );
             false
         }
@@ -110,10 +106,15 @@ mod tests {
             ("data:text/html,hi", Block),
             ("about:blank", Block),
         ] {
-            assert_eq!(classify(url, &sec), want, "{url}");
+            assert_eq!(classify(url, &sec, &Origins::app()), want, "{url}");
         }
-        assert!(decide("app://localhost/x", &sec, false));
-        assert!(!decide("app://localhost/x", &sec, true));
-        assert!(!decide("file:///", &sec, false));
+        let app = Origins::app();
+        assert!(decide("app://localhost/x", &sec, &app, false));
+        assert!(!decide("app://localhost/x", &sec, &app, true));
+        assert!(!decide("file:///", &sec, &app, false));
+        // A dev server is an app page only while it is the dev server.
+        assert_eq!(classify("http://localhost:5173/", &sec, &app), Block);
+        let dev = Origins::with_dev_server("http://localhost:5173").unwrap();
+        assert_eq!(classify("http://localhost:5173/", &sec, &dev), Allow);
     }
 }

@@ -1,0 +1,296 @@
+//! `apphost dev`: from what the watcher saw to what the running app does.
+//!
+//! [`Reloader::on_batch`] runs on the watcher's thread, never on the UI thread. It checks a
+//! changed manifest and swaps in a new generation (or, when the manifest is broken, keeps the
+//! last good one and shows the error), compiles changed scripts, and hands the UI thread one
+//! [`Action`] per kind of change: swap stylesheets, reload pages, apply a manifest's changes to
+//! windows, menus and the tray, show or clear the error overlay. The terminal gets one line per
+//! change from whoever carries it out.
+
+mod overlay;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub use overlay::Overlay;
+
+use crate::generation::{Core, Generation};
+use crate::manifest::{self, App, Change};
+use crate::watch::{Batch, Kind, Layout, ReloadGuard};
+
+/// What the UI thread is asked to do.
+#[derive(Debug)]
+pub enum Action {
+    /// A new generation is in force: apply its `changes` to windows, menus and the tray.
+    Apply {
+        generation: Arc<Generation>,
+        changes: Vec<Change>,
+        started: Instant,
+    },
+    /// Stylesheets changed (paths relative to the frontend): swap them in every page.
+    Css {
+        paths: Vec<String>,
+        started: Instant,
+    },
+    /// Other frontend files changed: reload every page, keeping its state.
+    Reload {
+        paths: Vec<String>,
+        started: Instant,
+    },
+    /// Show the error overlay in every window (`None`: clear it).
+    Overlay(Option<Overlay>),
+    /// Print a line in the terminal, from the UI thread's turn (a script swap, a pause).
+    Say(String),
+    /// The `q` key: quit.
+    Quit,
+}
+
+/// Reads the dev keys from a terminal on stdin: `r` (then Enter) reloads every window, `q`
+/// quits. Nothing is read when stdin is not a terminal (a test, a pipe).
+pub fn keys(send: Send) {
+    use std::io::{BufRead as _, IsTerminal as _};
+    if !std::io::stdin().is_terminal() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("apphost-dev-keys".into())
+        .spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { return };
+                match line.trim() {
+                    "r" => send(Action::Reload {
+                        paths: Vec::new(),
+                        started: Instant::now(),
+                    }),
+                    "q" => {
+                        send(Action::Quit);
+                        return;
+                    }
+                    "" => {}
+                    other => send(Action::Say(format!(
+                        "unknown key `{other}`: r reloads every window, q quits"
+                    ))),
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("no thread for the dev keys: {e}");
+    }
+}
+
+/// Sends an [`Action`] to the UI thread.
+pub type Send = Box<dyn Fn(Action) + std::marker::Send>;
+
+/// The dev loop's memory between batches: the errors showing, the reload guard.
+pub struct Reloader {
+    core: Arc<Core>,
+    manifest: PathBuf,
+    send: Send,
+    guard: ReloadGuard,
+    /// The manifest's diagnostics while it is broken.
+    manifest_error: Option<String>,
+    /// Changes that need a restart, said until the app restarts.
+    restart: Vec<String>,
+    /// Script compile errors, by script path.
+    script_errors: BTreeMap<PathBuf, String>,
+    /// Where the watcher should look, when a manifest change moved the frontend.
+    pub layout_changed: Option<Layout>,
+}
+
+impl Reloader {
+    pub fn new(core: Arc<Core>, send: Send) -> Reloader {
+        let manifest = core.current().app.manifest.clone();
+        Reloader {
+            core,
+            manifest,
+            send,
+            guard: ReloadGuard::default(),
+            manifest_error: None,
+            restart: Vec::new(),
+            script_errors: BTreeMap::new(),
+            layout_changed: None,
+        }
+    }
+
+    /// Where the watcher looks for `app`'s files.
+    pub fn layout(app: &App) -> Layout {
+        Layout {
+            dir: app.dir.clone(),
+            manifest: app.manifest.clone(),
+            frontend: app.frontend.clone(),
+        }
+    }
+
+    /// Carries out one batch of changes, in the order that makes each step see the last:
+    /// the manifest first (it may add the endpoint a changed script serves), then scripts,
+    /// then the frontend.
+    pub fn on_batch(&mut self, batch: &Batch) {
+        let started = Instant::now();
+        let mut css = Vec::new();
+        let mut pages = Vec::new();
+        let mut scripts = Vec::new();
+        let mut manifest = false;
+        let mut others = Vec::new();
+        for kind in &batch.kinds {
+            match kind {
+                Kind::Manifest => manifest = true,
+                Kind::Stylesheet(rel) => css.push(rel.clone()),
+                Kind::Frontend(rel) => pages.push(rel.clone()),
+                Kind::Script(path) => scripts.push(path.clone()),
+                Kind::Other(path) => others.push(path.clone()),
+            }
+        }
+        let before = self.overlay();
+        let current = self.core.current();
+        if manifest {
+            self.manifest_changed(started);
+        } else {
+            for path in &scripts {
+                self.script_changed(path);
+            }
+            // An icon the manifest names changed on disk: show it again.
+            let icons = icon_changes(&current.app, &others);
+            if !icons.is_empty() && !self.broken() {
+                (self.send)(Action::Apply {
+                    generation: current,
+                    changes: icons,
+                    started,
+                });
+            }
+        }
+        if !self.broken() {
+            if !css.is_empty() {
+                (self.send)(Action::Css {
+                    paths: css,
+                    started,
+                });
+            }
+            if !pages.is_empty() {
+                self.reload(pages, started);
+            }
+        }
+        let after = self.overlay();
+        if before != after {
+            (self.send)(Action::Overlay(after));
+        }
+    }
+
+    /// Whether the app shows an error and should not reload meanwhile (a reload would only
+    /// lose the page's state to show the same error).
+    fn broken(&self) -> bool {
+        self.manifest_error.is_some()
+    }
+
+    fn reload(&mut self, pages: Vec<String>, started: Instant) {
+        match self.guard.admit(started) {
+            crate::watch::Admit::Yes => (self.send)(Action::Reload {
+                paths: pages,
+                started,
+            }),
+            crate::watch::Admit::Paused { why } => (self.send)(Action::Say(why)),
+            crate::watch::Admit::StillPaused => {}
+        }
+    }
+
+    /// Checks the manifest again; swaps in a new generation when it is good.
+    fn manifest_changed(&mut self, started: Instant) {
+        let checked = manifest::check(&self.manifest);
+        let Some(app) = checked.app.as_ref().filter(|_| !checked.has_errors()) else {
+            let text = checked.render();
+            if self.manifest_error.as_deref() != Some(text.as_str()) {
+                (self.send)(Action::Say(format!(
+                    "manifest: {} error(s); the app keeps running as it was\n{text}",
+                    checked.diagnostics.iter().filter(|d| d.is_error()).count()
+                )));
+            }
+            self.manifest_error = Some(text);
+            return;
+        };
+        let old = self.core.current();
+        let changes = manifest::diff(&old.app, app);
+        self.manifest_error = None;
+        // A manifest that checks clean has scripts that compile.
+        self.script_errors.clear();
+        self.restart = changes
+            .iter()
+            .filter(|c| matches!(c, Change::Restart { .. }))
+            .map(ToString::to_string)
+            .collect();
+        if changes.is_empty() {
+            return;
+        }
+        match self.core.replace(app.clone()) {
+            Ok(generation) => {
+                if old.app.frontend != app.frontend || old.app.manifest != app.manifest {
+                    self.layout_changed = Some(Self::layout(app));
+                }
+                (self.send)(Action::Apply {
+                    generation,
+                    changes,
+                    started,
+                });
+            }
+            Err(e) => {
+                self.manifest_error = Some(format!("{e:#}"));
+            }
+        }
+    }
+
+    fn script_changed(&mut self, path: &Path) {
+        let started = Instant::now();
+        let generation = self.core.current();
+        let rel = path
+            .strip_prefix(&generation.app.dir)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        match generation.scripts.refresh(path) {
+            Ok(false) => {}
+            Ok(true) => {
+                let was_broken = self.script_errors.remove(path).is_some();
+                (self.send)(Action::Say(format!(
+                    "script  {rel} → compiled; the next call runs it ({} ms){}",
+                    started.elapsed().as_millis(),
+                    if was_broken { ", error cleared" } else { "" }
+                )));
+            }
+            Err(e) => {
+                (self.send)(Action::Say(format!(
+                    "script  {rel} → {e}; the last version that compiled stays in force"
+                )));
+                self.script_errors.insert(path.to_path_buf(), e.to_string());
+            }
+        }
+    }
+
+    /// What the overlay should show now.
+    fn overlay(&self) -> Option<Overlay> {
+        if let Some(text) = &self.manifest_error {
+            return Some(Overlay::manifest(text));
+        }
+        if !self.script_errors.is_empty() {
+            let text: Vec<&str> = self.script_errors.values().map(String::as_str).collect();
+            return Some(Overlay::script(&text.join("\n")));
+        }
+        if !self.restart.is_empty() {
+            return Some(Overlay::restart(&self.restart.join("\n")));
+        }
+        None
+    }
+}
+
+/// The changes that show the app's or the tray's icon again when its file is among `paths`.
+fn icon_changes(app: &App, paths: &[PathBuf]) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if app.icon.as_ref().is_some_and(|i| paths.contains(i)) {
+        changes.push(Change::Icon(app.icon.clone()));
+    }
+    if let Some(tray) = &app.tray
+        && paths.contains(&tray.icon)
+    {
+        changes.push(Change::Tray(Some(tray.clone())));
+    }
+    changes
+}

@@ -1,0 +1,285 @@
+//! `apphost dev` on the UI thread: carrying out what the reloader asks ([`Action`]), and
+//! applying a new generation's manifest changes to the windows, the menu bar and the tray.
+//! Requests (files, calls, navigation) already run on the new generation by the time this runs:
+//! only what lives on the UI thread is left to change here.
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tao::dpi::{LogicalPosition, LogicalSize};
+use tao::event_loop::EventLoopWindowTarget;
+use tao::platform::unix::WindowExtUnix;
+
+use super::ui::Ui;
+use super::{UserEvent, menu, ops, tray, window};
+use crate::dev::{Action, Overlay};
+use crate::generation::Generation;
+use crate::manifest::{Change, WindowChange};
+
+type Target = EventLoopWindowTarget<UserEvent>;
+
+/// One line in the dev terminal.
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "apphost dev: {line}");
+}
+
+fn ms(started: Instant) -> String {
+    format!("{} ms", started.elapsed().as_millis())
+}
+
+fn list(paths: &[String]) -> String {
+    match paths {
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+        [] => String::new(),
+    }
+}
+
+impl Ui {
+    pub(super) fn dev_action(
+        &mut self,
+        action: Action,
+        target: &Target,
+        flow: &mut tao::event_loop::ControlFlow,
+    ) {
+        match action {
+            Action::Quit => *flow = tao::event_loop::ControlFlow::Exit,
+            Action::Css { paths, started } => {
+                let script = format!(
+                    "window.__apphost_dev&&window.__apphost_dev.css({});",
+                    serde_json::Value::from(paths.clone())
+                );
+                self.queue_for_all(&script);
+                say(&format!(
+                    "style   {} → swapped in place in {} window(s) ({})",
+                    list(&paths),
+                    self.windows.len(),
+                    ms(started)
+                ));
+            }
+            Action::Reload { paths, started } => {
+                self.reload_all(&paths);
+                let what = if paths.is_empty() {
+                    "r".to_owned()
+                } else {
+                    list(&paths)
+                };
+                say(&format!(
+                    "page    {what} → reloaded {} window(s), state kept ({})",
+                    self.windows.len(),
+                    ms(started)
+                ));
+            }
+            Action::Overlay(overlay) => {
+                self.queue_for_all(&Overlay::script_for(overlay.as_ref()));
+                if overlay.is_none() && self.overlay.is_some() {
+                    say("errors fixed: overlay cleared");
+                }
+                self.overlay = overlay;
+            }
+            Action::Say(line) => say(&line),
+            Action::Apply {
+                generation,
+                changes,
+                started,
+            } => {
+                for change in &changes {
+                    self.apply(change, &generation, target);
+                    say(&format!("app.toml {change}"));
+                }
+                say(&format!(
+                    "app.toml → generation {} in force ({})",
+                    generation.number,
+                    ms(started)
+                ));
+            }
+        }
+    }
+
+    /// Asks every page to reload (pages may cancel through `apphost:change`).
+    pub(super) fn reload_all(&mut self, paths: &[String]) {
+        let script = format!(
+            "window.__apphost_dev&&window.__apphost_dev.reload({});",
+            serde_json::Value::from(paths.to_vec())
+        );
+        self.queue_for_all(&script);
+    }
+
+    /// A page finished loading: the first one brings up the tray and the hidden windows; in
+    /// dev, any page gets the overlay again while there is an error.
+    pub(super) fn page_loaded(&mut self, label: String, target: &Target) {
+        if self.tray.is_none() {
+            self.first_page_loaded(target);
+        }
+        if let Some(overlay) = &self.overlay {
+            let script = Overlay::script_for(Some(overlay));
+            self.outbox.entry(label).or_default().push_str(&script);
+        }
+    }
+
+    /// Applies one manifest change to what lives on the UI thread.
+    fn apply(&mut self, change: &Change, generation: &Arc<Generation>, target: &Target) {
+        match change {
+            Change::WindowAdded(w) => {
+                if !w.visible {
+                    self.later.get_or_insert_with(Vec::new).push(w.clone());
+                } else if let Err(e) = self.open(target, w, false) {
+                    say(&format!("window `{}` could not open: {e:#}", w.label));
+                }
+            }
+            Change::WindowRemoved(label) => self.remove_window(label),
+            Change::WindowChanged { label, changes } => {
+                for c in changes {
+                    self.change_window(label, c, generation, target);
+                }
+            }
+            Change::Menus | Change::Tray(_) => self.rebuild_menus(generation),
+            Change::Icon(path) => {
+                let icon = path.as_deref().and_then(super::window_icon);
+                for w in self.windows.values() {
+                    w.window.set_window_icon(icon.clone());
+                }
+                self.kit.icon = icon;
+            }
+            Change::DevUrl(_) | Change::MaxPayload(_) => {
+                // Both are part of the bridge each page is given when its webview is built.
+                self.kit.bridge = window::bridge_script(
+                    self.core.key(),
+                    &generation.origins.list(),
+                    generation.router.max_payload(),
+                );
+                self.kit.console =
+                    self.kit.console.as_ref().map(|_| {
+                        window::console_script(self.core.key(), &generation.origins.list())
+                    });
+                self.kit.dev = Some(window::dev_script(&generation.origins.list()));
+                self.rebuild_windows(generation, target);
+            }
+            Change::Frontend(_) | Change::SpaFallback(_) => self.reload_all(&[]),
+            // Read per request or per call from the generation: nothing to do here.
+            Change::Restart { .. }
+            | Change::Csp
+            | Change::Navigation
+            | Change::Endpoints { .. }
+            | Change::ScriptLimits
+            | Change::Info
+            | Change::QuitOnLastWindowClosed(_) => {}
+        }
+    }
+
+    fn remove_window(&mut self, label: &str) {
+        if let Some(pending) = &mut self.later {
+            pending.retain(|w| w.label != label);
+        }
+        if let Some((id, _)) = ops::find(&self.windows, label) {
+            // Removing a window from the manifest never quits the app.
+            self.windows.remove(&id);
+        }
+    }
+
+    fn change_window(
+        &mut self,
+        label: &str,
+        change: &WindowChange,
+        generation: &Arc<Generation>,
+        target: &Target,
+    ) {
+        let declared = generation.app.windows.iter().find(|w| w.label == label);
+        let Some((_, open)) = ops::find(&self.windows, label) else {
+            // Not open (hidden and not yet built): it is built from the new manifest.
+            if let (Some(pending), Some(w)) = (&mut self.later, declared) {
+                pending.retain(|p| p.label != label);
+                pending.push(w.clone());
+            }
+            return;
+        };
+        let win = &open.window;
+        match change {
+            WindowChange::Title(t) => win.set_title(t),
+            WindowChange::Size { width, height } => {
+                win.set_inner_size(LogicalSize::new(*width, *height));
+            }
+            WindowChange::MinSize(w, h) => win.set_min_inner_size(
+                (w.is_some() || h.is_some())
+                    .then(|| LogicalSize::new(w.unwrap_or(0), h.unwrap_or(0))),
+            ),
+            WindowChange::MaxSize(w, h) => {
+                win.set_max_inner_size((w.is_some() || h.is_some()).then(|| {
+                    LogicalSize::new(w.unwrap_or(u16::MAX.into()), h.unwrap_or(u16::MAX.into()))
+                }))
+            }
+            WindowChange::Position(Some((x, y))) => {
+                win.set_outer_position(LogicalPosition::new(*x, *y));
+            }
+            WindowChange::Position(None) => {}
+            WindowChange::Resizable(on) => win.set_resizable(*on),
+            WindowChange::Decorations(on) => win.set_decorations(*on),
+            WindowChange::AlwaysOnTop(on) => win.set_always_on_top(*on),
+            WindowChange::Visible(on) => win.set_visible(*on),
+            WindowChange::Maximized(on) => win.set_maximized(*on),
+            WindowChange::Fullscreen(on) => {
+                win.set_fullscreen(on.then_some(tao::window::Fullscreen::Borderless(None)))
+            }
+            WindowChange::Url(url) => {
+                let url = generation.origins.start_url(url);
+                if let Err(e) = open.webview.load_url(&url) {
+                    say(&format!("window `{label}`: could not load {url}: {e}"));
+                }
+            }
+            // Devtools are on in every window in dev; grants are read per call.
+            WindowChange::Devtools(_) | WindowChange::Grants(_) => {}
+            WindowChange::Rebuild { .. } => {
+                if let Some(w) = declared.cloned() {
+                    self.remove_window(label);
+                    if let Err(e) = self.open(target, &w, false) {
+                        say(&format!("window `{label}` could not be rebuilt: {e:#}"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Builds every open window again from the new generation (their pages get the new bridge).
+    fn rebuild_windows(&mut self, generation: &Arc<Generation>, target: &Target) {
+        let open: Vec<String> = self.windows.values().map(|w| w.label.clone()).collect();
+        for label in open {
+            if let Some(w) = generation.app.windows.iter().find(|w| w.label == label) {
+                self.remove_window(&label);
+                if let Err(e) = self.open(target, w, false) {
+                    say(&format!("window `{label}` could not be rebuilt: {e:#}"));
+                }
+            }
+        }
+    }
+
+    /// A new menu bar on every window and a new tray, from the new generation; the old items'
+    /// actions go with them.
+    fn rebuild_menus(&mut self, generation: &Arc<Generation>) {
+        let app = &generation.app;
+        let mut actions = menu::Actions::default();
+        let bar = menu::menu_bar(app, &mut actions);
+        for w in self.windows.values() {
+            if let Some(old) = &self.kit.menu {
+                let _ = old.remove_for_gtk_window(w.window.gtk_window());
+            }
+            if let Some(bar) = &bar
+                && let Some(vbox) = w.window.default_vbox()
+                && let Err(e) = bar.init_for_gtk_window(w.window.gtk_window(), Some(vbox))
+            {
+                say(&format!("window `{}`: no menu bar: {e}", w.label));
+            }
+        }
+        self.kit.menu = bar;
+        if self.tray.is_some() {
+            // Dropping the old icon takes it off the panel before the new one is added.
+            self.tray = None;
+            self.tray = Some(
+                app.tray
+                    .as_ref()
+                    .and_then(|t| tray::create(t, app, &mut actions, self.proxy.clone())),
+            );
+        }
+        self.actions = actions;
+    }
+}
