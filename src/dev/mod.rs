@@ -8,6 +8,7 @@
 //! change from whoever carries it out.
 
 mod overlay;
+pub mod server;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,6 +46,8 @@ pub enum Action {
     Say(String),
     /// The `q` key: quit.
     Quit,
+    /// The dev server answers now: load the pages from it.
+    ServerUp,
 }
 
 /// Reads the dev keys from a terminal on stdin: `r` (then Enter) reloads every window, `q`

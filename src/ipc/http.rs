@@ -27,6 +27,60 @@ pub fn respond(
     window: &str,
     req: &Request<Vec<u8>>,
 ) -> Response<Cow<'static, [u8]>> {
+    let mut response = answer(router, stash, window, req);
+    allow_cross_origin(router, req, &mut response);
+    response
+}
+
+/// A page from a dev server (`apphost dev` with `[dev] url`) calls `app://` cross-origin: its
+/// requests carry `Origin`, and WebKit lets it read the answer only with CORS headers. They are
+/// given to exactly the origins the router accepts calls from; the key is still checked.
+fn allow_cross_origin(
+    router: &Router,
+    req: &Request<Vec<u8>>,
+    r: &mut Response<Cow<'static, [u8]>>,
+) {
+    let Some(origin) = header_text(req, header::ORIGIN.as_str()) else {
+        return;
+    };
+    if !router.accepts_origin(origin) {
+        return;
+    }
+    let h = r.headers_mut();
+    if let Ok(v) = header::HeaderValue::from_str(origin) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+    }
+    h.insert(header::VARY, header::HeaderValue::from_static("Origin"));
+    if req.method() == Method::OPTIONS {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            header::HeaderValue::from_static("GET, POST"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            header::HeaderValue::from_static("content-type, x-apphost-key, x-apphost-args"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            header::HeaderValue::from_static("600"),
+        );
+    }
+}
+
+fn answer(
+    router: &Router,
+    stash: &Stash,
+    window: &str,
+    req: &Request<Vec<u8>>,
+) -> Response<Cow<'static, [u8]>> {
+    if req.method() == Method::OPTIONS {
+        // A CORS preflight carries no key: it only asks; the call that follows is checked.
+        let status = match header_text(req, header::ORIGIN.as_str()) {
+            Some(o) if router.accepts_origin(o) => StatusCode::NO_CONTENT,
+            _ => StatusCode::FORBIDDEN,
+        };
+        return reply(status, "text/plain", Vec::new());
+    }
     let result = if req.uri().path().starts_with(REPLY_PREFIX) {
         stashed(router, stash, window, req)
     } else {

@@ -145,6 +145,11 @@ impl Router {
         self.handle_from_caller(call)
     }
 
+    /// Whether calls are accepted from pages of `origin`.
+    pub fn accepts_origin(&self, origin: &str) -> bool {
+        self.origins.iter().any(|allowed| allowed == origin)
+    }
+
     /// Refuses a caller from another origin or without this launch's key. It comes first, so
     /// that such a caller learns nothing about the app's endpoints.
     pub fn check_caller(&self, origin: Option<&str>, key: Option<&str>) -> Result<(), IpcError> {

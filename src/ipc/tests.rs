@@ -394,3 +394,48 @@ fn mixed_arguments_and_stashed_replies() {
     assert_eq!(&res.body()[..], &[7; 5]);
     assert_eq!(get("main", &key).status(), 404, "only once");
 }
+
+#[test]
+fn a_dev_server_page_gets_cors_and_nobody_else_does() {
+    let mut r = router();
+    r.origins.push("http://localhost:5173".into());
+    let key = r.key().to_owned();
+    let send = |method: &str, origin: &str, key: &str| {
+        let req = ::http::Request::builder()
+            .method(method)
+            .uri("app://localhost/__apphost/ipc/app.info")
+            .header("origin", origin)
+            .header("content-type", "application/json")
+            .header(http::KEY_HEADER, key)
+            .body(b"1".to_vec())
+            .unwrap();
+        http::respond(&r, &stash::Stash::default(), "main", &req)
+    };
+    // The preflight carries no key and only asks.
+    let pre = send("OPTIONS", "http://localhost:5173", "");
+    assert_eq!(pre.status(), 204);
+    assert_eq!(
+        pre.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    assert!(
+        pre.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("x-apphost-key")
+    );
+    let ok = send("POST", "http://localhost:5173", &key);
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    // Another origin: no CORS headers, and the call is refused all the same.
+    for method in ["OPTIONS", "POST"] {
+        let other = send(method, "http://localhost:5174", &key);
+        assert_eq!(other.status(), 403, "{method}");
+        assert!(other.headers().get("access-control-allow-origin").is_none());
+    }
+    // The key is still needed.
+    assert_eq!(send("POST", "http://localhost:5173", "nope").status(), 403);
+}

@@ -29,6 +29,7 @@ pub const RESTART_KEYS: &[(&str, &str)] = &[
         "dev.poll",
         "the file watcher is chosen when `apphost dev` starts",
     ),
+    ("dev.command", "the dev server is started with the app"),
 ];
 
 /// One thing to apply to the running app.
@@ -136,6 +137,7 @@ pub fn diff(old: &App, new: &App) -> Vec<Change> {
         script_limits,
         dev_url,
         dev_poll,
+        dev_command,
     } = new;
     let mut out = Vec::new();
     if old.id != *id {
@@ -143,6 +145,9 @@ pub fn diff(old: &App, new: &App) -> Vec<Change> {
     }
     if old.dev_poll != *dev_poll {
         out.extend(restart("dev.poll"));
+    }
+    if old.dev_command != *dev_command {
+        out.extend(restart("dev.command"));
     }
     windows(old, new, &mut out);
 

@@ -519,6 +519,9 @@ pub struct DevSection {
     /// Watch files by polling instead of inotify (network drives, some containers); default
     /// false. `apphost dev` falls back to polling by itself when inotify runs out of watches.
     pub poll: Option<bool>,
+    /// A command that starts the dev server (`npm run dev`), run by `apphost dev` in the app
+    /// folder with the app, its output shown, and stopped when the app quits. Needs `url`.
+    pub command: Option<String>,
 }
 
 #[cfg(test)]

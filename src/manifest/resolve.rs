@@ -33,6 +33,8 @@ pub struct App {
     pub dev_url: Option<String>,
     /// `[dev] poll`: the dev watcher polls instead of using inotify.
     pub dev_poll: bool,
+    /// `[dev] command`: what starts the dev server.
+    pub dev_command: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -369,6 +371,7 @@ pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, 
         script_limits,
         dev_url: m.dev.as_ref().and_then(|d| d.url.clone()),
         dev_poll: m.dev.as_ref().and_then(|d| d.poll).unwrap_or(false),
+        dev_command: m.dev.as_ref().and_then(|d| d.command.clone()),
         dir,
     })
 }

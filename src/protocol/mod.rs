@@ -5,6 +5,7 @@
 //! response carries the app's CSP with a fresh nonce.
 
 mod csp;
+mod dev_csp;
 mod origin;
 mod pages;
 mod path;
@@ -20,6 +21,7 @@ use crate::assets::{Asset, Assets, Lookup};
 use crate::manifest::Security;
 
 pub use csp::{Policy, fresh_nonce, policy, stamp};
+pub use dev_csp::dev_server_policy;
 pub use origin::Origins;
 pub use path::{Refusal, SafePath, normalise};
 pub use range::Wanted;
@@ -31,7 +33,26 @@ pub const SCHEME: &str = "app";
 /// Where pages come from: `app://localhost/`.
 pub const ORIGIN: &str = "app://localhost";
 
+/// What windows show in `apphost dev` until the dev server answers.
+pub const WAITING_PAGE: &str = "app://localhost/__apphost/dev/waiting";
+
 pub type Body = Cow<'static, [u8]>;
+
+/// The waiting page: no script, so the strictest policy.
+pub fn waiting_page() -> Response<Body> {
+    let mut r = response(
+        StatusCode::OK,
+        Cow::Borrowed(include_bytes!("waiting.html").as_slice()),
+    );
+    set(&mut r, header::CONTENT_TYPE, "text/html; charset=utf-8");
+    set(
+        &mut r,
+        HeaderName::from_static("content-security-policy"),
+        "default-src 'none'; style-src 'unsafe-inline'",
+    );
+    set(&mut r, header::CACHE_CONTROL, "no-store");
+    r
+}
 
 /// What the protocol serves and how.
 pub struct Site {

@@ -13,11 +13,38 @@ use tao::platform::unix::WindowExtUnix;
 
 use super::ui::Ui;
 use super::{UserEvent, menu, ops, tray, window};
+use crate::dev::server::DevServer;
 use crate::dev::{Action, Overlay};
 use crate::generation::Generation;
 use crate::manifest::{Change, WindowChange};
 
 type Target = EventLoopWindowTarget<UserEvent>;
+
+/// Whether `change` alters what each page is given when its webview is built (the bridge's
+/// origins and payload limit, a dev server page's policy).
+fn rebuilds_pages(change: &Change, generation: &Generation) -> bool {
+    match change {
+        Change::DevUrl(_) | Change::MaxPayload(_) => true,
+        Change::Csp => generation.origins.dev_server().is_some(),
+        _ => false,
+    }
+}
+
+/// Says what the dev server's pages get: the app's CSP, and what was added for the server.
+fn say_dev_policy(generation: &Generation) {
+    let Some(server) = generation.origins.dev_server() else {
+        return;
+    };
+    let (_, added) = crate::protocol::dev_server_policy(&generation.app.security, server);
+    let widened = if added.is_empty() {
+        String::new()
+    } else {
+        format!(", widened: {}", added.join(", "))
+    };
+    say(&format!(
+        "dev server {server}: pages load from it with the app's CSP{widened}"
+    ));
+}
 
 /// One line in the dev terminal.
 pub fn say(line: &str) {
@@ -45,6 +72,7 @@ impl Ui {
     ) {
         match action {
             Action::Quit => *flow = tao::event_loop::ControlFlow::Exit,
+            Action::ServerUp => self.server_up(),
             Action::Css { paths, started } => {
                 let script = format!(
                     "window.__apphost_dev&&window.__apphost_dev.css({});",
@@ -88,6 +116,9 @@ impl Ui {
                     self.apply(change, &generation, target);
                     say(&format!("app.toml {change}"));
                 }
+                if changes.iter().any(|c| rebuilds_pages(c, &generation)) {
+                    self.new_page_scripts(&generation, target);
+                }
                 say(&format!(
                     "app.toml → generation {} in force ({})",
                     generation.number,
@@ -95,6 +126,75 @@ impl Ui {
                 ));
             }
         }
+    }
+
+    /// `[dev] url` with a dev server: starts `[dev] command` if there is one, and when the
+    /// server does not answer yet, has windows open on a waiting page until it does.
+    pub(super) fn start_dev_server(&mut self) -> anyhow::Result<()> {
+        let generation = self.core.current();
+        if generation.origins.dev_server().is_none() {
+            return Ok(());
+        }
+        say_dev_policy(&generation);
+        let Some(url) = generation
+            .app
+            .dev_url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+        else {
+            return Ok(());
+        };
+        if let Some(command) = &generation.app.dev_command {
+            say(&format!("starting `{command}`"));
+            self.dev_server = Some(DevServer::start(command, &generation.app.dir)?);
+        }
+        if crate::dev::server::answers(&url) {
+            return Ok(());
+        }
+        self.kit.waiting = true;
+        let proxy = self.proxy.clone();
+        std::thread::spawn(move || {
+            let up = crate::dev::server::wait_for(&url, std::time::Duration::from_secs(300));
+            let action = if up {
+                Action::ServerUp
+            } else {
+                Action::Say(format!(
+                    "the dev server at {url} did not answer within 5 minutes"
+                ))
+            };
+            let _ = proxy.send_event(UserEvent::Dev(action));
+        });
+        Ok(())
+    }
+
+    /// The dev server answers: every window leaves the waiting page for its own.
+    fn server_up(&mut self) {
+        self.kit.waiting = false;
+        let generation = self.core.current();
+        for w in self.windows.values() {
+            let declared = generation.app.windows.iter().find(|d| d.label == w.label);
+            if let Some(d) = declared {
+                let url = generation.origins.start_url(&d.url);
+                if let Err(e) = w.webview.load_url(&url) {
+                    say(&format!("window `{}`: could not load {url}: {e}", w.label));
+                }
+            }
+        }
+        say("dev server answers: windows loaded from it");
+    }
+
+    /// Gives every window the bridge and dev scripts of the new generation: they are fixed
+    /// when a webview is built, so each open window is built again.
+    fn new_page_scripts(&mut self, generation: &Arc<Generation>, target: &Target) {
+        let origins = generation.origins.list();
+        self.kit.bridge =
+            window::bridge_script(self.core.key(), &origins, generation.router.max_payload());
+        if self.kit.console.is_some() {
+            self.kit.console = Some(window::console_script(self.core.key(), &origins));
+        }
+        self.kit.dev = Some(window::dev_script(generation));
+        say_dev_policy(generation);
+        self.rebuild_windows(generation, target);
     }
 
     /// Asks every page to reload (pages may cancel through `apphost:change`).
@@ -142,20 +242,8 @@ impl Ui {
                 }
                 self.kit.icon = icon;
             }
-            Change::DevUrl(_) | Change::MaxPayload(_) => {
-                // Both are part of the bridge each page is given when its webview is built.
-                self.kit.bridge = window::bridge_script(
-                    self.core.key(),
-                    &generation.origins.list(),
-                    generation.router.max_payload(),
-                );
-                self.kit.console =
-                    self.kit.console.as_ref().map(|_| {
-                        window::console_script(self.core.key(), &generation.origins.list())
-                    });
-                self.kit.dev = Some(window::dev_script(&generation.origins.list()));
-                self.rebuild_windows(generation, target);
-            }
+            // Part of the scripts a page is given when its webview is built: see `apply_all`.
+            Change::DevUrl(_) | Change::MaxPayload(_) => {}
             Change::Frontend(_) | Change::SpaFallback(_) => self.reload_all(&[]),
             // Read per request or per call from the generation: nothing to do here.
             Change::Restart { .. }

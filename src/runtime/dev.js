@@ -12,6 +12,28 @@
   const here = location.protocol === "app:" ? `app://${location.host}` : location.origin;
   if (window.__apphost_dev || !CONFIG.origins.includes(here)) return;
   const STATE = "apphost:dev-state";
+
+  // A dev server's pages carry no apphost header: their policy (the app's, widened only for the
+  // dev server) goes in a <meta> as soon as the head exists, before the page's own scripts run
+  // (a mutation observer's callback runs at the parser's microtask checkpoint, which precedes
+  // every parser-inserted script).
+  if (CONFIG.devServer && here === CONFIG.devServer.origin) {
+    const policy = () => {
+      const meta = document.createElement("meta");
+      meta.httpEquiv = "Content-Security-Policy";
+      meta.content = CONFIG.devServer.csp;
+      document.head.prepend(meta);
+    };
+    if (document.head) policy();
+    else {
+      const watch = new MutationObserver(() => {
+        if (!document.head) return;
+        watch.disconnect();
+        policy();
+      });
+      watch.observe(document, { childList: true, subtree: true });
+    }
+  }
   const OVERLAY = "apphost-dev-overlay";
 
   // --- Stylesheets -------------------------------------------------------------------------

@@ -164,7 +164,8 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
         report_load: setup.opts.exit_on_load,
         console: (setup.mode == Mode::Dev || tracing::enabled!(tracing::Level::DEBUG))
             .then(|| window::console_script(&key, &first.origins.list())),
-        dev: (setup.mode == Mode::Dev).then(|| window::dev_script(&first.origins.list())),
+        dev: (setup.mode == Mode::Dev).then(|| window::dev_script(&first)),
+        waiting: false,
     };
     let mut ui = ui::Ui {
         protocol: Some(protocol_handler(Arc::clone(&calls))),
@@ -180,7 +181,11 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
         proxy: proxy.clone(),
         overlay: None,
         watcher: None,
+        dev_server: None,
     };
+    if setup.mode == Mode::Dev {
+        ui.start_dev_server()?;
+    }
     ui.open_first(&event_loop)?;
     if setup.mode == Mode::Dev {
         ui.watcher = Some(dev_loop(&ui.core, &proxy)?);
@@ -249,6 +254,9 @@ fn window_icon(path: &std::path::Path) -> Option<tao::window::Icon> {
     }
 }
 
+/// The path of [`protocol::WAITING_PAGE`].
+const WAITING_PATH: &str = "/__apphost/dev/waiting";
+
 /// Serves `app://` on the worker pool: the frontend, and under `/__apphost/` the IPC calls
 /// that carry bytes or large JSON (a slow one on a thread of its own, as posted calls). A panic
 /// inside becomes a 500, not a hung request or a dead host.
@@ -266,7 +274,9 @@ fn protocol_handler(calls: Arc<messages::Calls>) -> ProtocolHandler {
         let window = webview.to_owned();
         calls.spawn(quick, move || {
             let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                if ipc {
+                if request.uri().path() == WAITING_PATH {
+                    protocol::waiting_page()
+                } else if ipc {
                     ipc::http::respond(&generation.router, &job_calls.stash, &window, &request)
                 } else {
                     protocol::respond(&generation.site, &request)

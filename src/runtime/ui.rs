@@ -41,6 +41,8 @@ pub struct Ui {
     pub(super) overlay: Option<crate::dev::Overlay>,
     /// `apphost dev`: the file watcher, alive as long as the loop.
     pub(super) watcher: Option<Arc<crate::watch::Watcher>>,
+    /// `apphost dev`: the `[dev] command` process, stopped with the loop.
+    pub(super) dev_server: Option<crate::dev::server::DevServer>,
 }
 
 impl Ui {
@@ -90,6 +92,8 @@ impl Ui {
             },
             Event::UserEvent(e) => self.user_event(e, target, flow),
             Event::MainEventsCleared => self.flush(),
+            // tao exits the process after this: nothing is dropped, so stop the server here.
+            Event::LoopDestroyed => drop(self.dev_server.take()),
             _ => {}
         }
     }

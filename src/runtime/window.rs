@@ -34,6 +34,8 @@ pub struct Kit {
     pub console: Option<String>,
     /// `dev.js` with its config, in `apphost dev`; devtools are on in every window then.
     pub dev: Option<String>,
+    /// The dev server does not answer yet: windows show a waiting page meanwhile.
+    pub waiting: bool,
     pub calls: Arc<Calls>,
 }
 
@@ -56,9 +58,14 @@ pub fn console_script(key: &str, origins: &[String]) -> String {
     include_str!("console.js").replace("__APPHOST_CONSOLE_CONFIG__", &config.to_string())
 }
 
-/// `dev.js`, active on the app's own pages only.
-pub fn dev_script(origins: &[String]) -> String {
-    let config = serde_json::json!({ "origins": origins });
+/// `dev.js`, active on the app's own pages only; with a dev server, the policy its pages get.
+pub fn dev_script(generation: &crate::generation::Generation) -> String {
+    let origins = generation.origins.list();
+    let server = generation.origins.dev_server().map(|origin| {
+        let (csp, _) = crate::protocol::dev_server_policy(&generation.app.security, origin);
+        serde_json::json!({ "origin": origin, "csp": csp })
+    });
+    let config = serde_json::json!({ "origins": origins, "devServer": server });
     include_str!("dev.js").replace("__APPHOST_DEV_CONFIG__", &config.to_string())
 }
 
@@ -126,7 +133,11 @@ pub fn open(
 
     let nav = Arc::clone(&kit.core);
     let popup = Arc::clone(&kit.core);
-    let start = kit.core.current().origins.start_url(&w.url);
+    let start = if kit.waiting {
+        crate::protocol::WAITING_PAGE.to_owned()
+    } else {
+        kit.core.current().origins.start_url(&w.url)
+    };
     let mut wb = WebViewBuilder::new_with_web_context(context)
         .with_id(&w.label)
         .with_url(start)

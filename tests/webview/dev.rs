@@ -323,3 +323,48 @@ fn the_manifest_is_reapplied_live() {
     // Nothing above reloaded the page.
     assert_eq!(d.js("return window.marker"), "kept");
 }
+
+#[test]
+fn a_dev_server_is_waited_for_and_trusted_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/apps/devserver"), dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // The command starts the server a moment late: the window waits on apphost's own page.
+    let mut toml = std::fs::read_to_string(dir.path().join("app.toml")).unwrap();
+    toml.push_str(&format!(
+        "\n[dev]\nurl = \"http://127.0.0.1:{port}\"\n\
+         command = \"sleep 1; exec python3 -m http.server {port} --bind 127.0.0.1 --directory site\"\n"
+    ));
+    std::fs::write(dir.path().join("app.toml"), toml).unwrap();
+    let s = launch_with(&["dev", dir.path().to_str().unwrap()]);
+    let home = format!("http://127.0.0.1:{port}/");
+    wait_until(Duration::from_secs(20), || s.url().starts_with(&home))
+        .unwrap_or_else(|| panic!("never left the waiting page: {}", s.url()));
+    s.wait_for_js("return window.fromServer === true");
+    // The app's CSP reached the page: its inline script was refused.
+    assert_eq!(s.js("return window.inlineRan === undefined"), true);
+    // The bridge works from exactly that origin, posted calls and app:// calls alike.
+    let info =
+        s.js_async("window.apphost.invoke('app.info').then(v => done(v.name), e => done(e))");
+    assert_eq!(info, "Dev server fixture");
+    let echo = s.js_async(
+        "window.apphost.invoke('app.echo', new Uint8Array([1, 2, 3]))
+           .then(b => done(Array.from(new Uint8Array(b))), e => done(e))",
+    );
+    assert_eq!(echo, json!([1, 2, 3]));
+    // The server goes with the app, however the app ends (here: killed by the harness).
+    drop(s);
+    let server = format!("http.server {port}");
+    wait_until(Duration::from_secs(5), || {
+        !std::process::Command::new("pgrep")
+            .args(["-f", &server])
+            .status()
+            .unwrap()
+            .success()
+    })
+    .expect("the dev server outlived the app");
+}

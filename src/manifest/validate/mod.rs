@@ -74,6 +74,24 @@ pub fn validate(m: &Manifest, dir: &Path) -> Vec<Diagnostic> {
             .hint("e.g. `http://localhost:5173`");
         }
     }
+    if let Some(dev) = &m.dev
+        && dev.command.is_some()
+        && dev.url.is_none()
+    {
+        cx.error(
+            key_path!["dev", "command"],
+            "`[dev] command` needs `[dev] url`: apphost waits for that URL to answer",
+        )
+        .hint_syntax(
+            "e.g. `url = \"http://localhost:5173\"`",
+            "e.g. `url: \"http://localhost:5173\"`",
+        );
+    }
+    if let Some(command) = m.dev.as_ref().and_then(|d| d.command.as_deref())
+        && command.trim().is_empty()
+    {
+        cx.error(key_path!["dev", "command"], "`[dev] command` is empty");
+    }
     cx.out
 }
 

@@ -1,0 +1,1 @@
+window.fromServer = true;
