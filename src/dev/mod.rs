@@ -8,6 +8,8 @@
 //! change from whoever carries it out.
 
 mod overlay;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
