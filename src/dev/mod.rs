@@ -9,6 +9,8 @@
 
 mod overlay;
 pub mod server;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -94,8 +96,12 @@ pub struct Reloader {
     guard: ReloadGuard,
     /// The manifest's diagnostics while it is broken.
     manifest_error: Option<String>,
+    /// The app as the process started with it: what a restart-only key is compared with.
+    started_with: Arc<App>,
     /// Changes that need a restart, said until the app restarts.
     restart: Vec<String>,
+    /// The frontend folder's absence, while it is missing.
+    frontend_missing: Option<String>,
     /// Script compile errors, by script path.
     script_errors: BTreeMap<PathBuf, String>,
     /// Where the watcher should look, when a manifest change moved the frontend.
@@ -103,15 +109,20 @@ pub struct Reloader {
 }
 
 impl Reloader {
+    /// Also compiles every script of the app (a few ms each), so that each has a version
+    /// that compiled before the first save can break it.
     pub fn new(core: Arc<Core>, send: Send) -> Reloader {
-        let manifest = core.current().app.manifest.clone();
+        let first = core.current();
+        compile_scripts(&first);
         Reloader {
             core,
-            manifest,
+            manifest: first.app.manifest.clone(),
             send,
             guard: ReloadGuard::default(),
             manifest_error: None,
+            started_with: Arc::clone(&first.app),
             restart: Vec::new(),
+            frontend_missing: None,
             script_errors: BTreeMap::new(),
             layout_changed: None,
         }
@@ -147,12 +158,20 @@ impl Reloader {
         }
         let before = self.overlay();
         let current = self.core.current();
-        if manifest {
+        // While the manifest does not check, any change may be the fix: its check also covers
+        // the scripts and the folders it names.
+        let recheck = manifest || self.manifest_error.is_some();
+        if recheck {
             self.manifest_changed(started);
-        } else {
+        }
+        if !recheck || self.manifest_error.is_some() {
+            // The current generation stays in force: compile its changed scripts now, so that
+            // a broken one keeps the last version that compiled for the calls to come.
             for path in &scripts {
                 self.script_changed(path);
             }
+        }
+        if !recheck {
             // An icon the manifest names changed on disk: show it again.
             let icons = icon_changes(&current.app, &others);
             if !icons.is_empty() && !self.broken() {
@@ -163,6 +182,13 @@ impl Reloader {
                 });
             }
         }
+        let missing = missing_frontend(&self.core.current().app);
+        if let Some(text) = missing.as_ref().filter(|_| self.frontend_missing.is_none()) {
+            (self.send)(Action::Say(format!(
+                "{text}; pages are not reloaded meanwhile"
+            )));
+        }
+        self.frontend_missing = missing;
         if !self.broken() {
             if !css.is_empty() {
                 (self.send)(Action::Css {
@@ -183,7 +209,7 @@ impl Reloader {
     /// Whether the app shows an error and should not reload meanwhile (a reload would only
     /// lose the page's state to show the same error).
     fn broken(&self) -> bool {
-        self.manifest_error.is_some()
+        self.manifest_error.is_some() || self.frontend_missing.is_some()
     }
 
     fn reload(&mut self, pages: Vec<String>, started: Instant) {
@@ -216,7 +242,9 @@ impl Reloader {
         self.manifest_error = None;
         // A manifest that checks clean has scripts that compile.
         self.script_errors.clear();
-        self.restart = changes
+        // Measured from the app the process started with: a later change does not make a
+        // restart less needed, and a key changed back needs none.
+        self.restart = manifest::diff(&self.started_with, app)
             .iter()
             .filter(|c| matches!(c, Change::Restart { .. }))
             .map(ToString::to_string)
@@ -226,6 +254,7 @@ impl Reloader {
         }
         match self.core.replace(app.clone()) {
             Ok(generation) => {
+                compile_scripts(&generation);
                 if old.app.frontend != app.frontend || old.app.manifest != app.manifest {
                     self.layout_changed = Some(Self::layout(app));
                 }
@@ -273,6 +302,9 @@ impl Reloader {
         if let Some(text) = &self.manifest_error {
             return Some(Overlay::manifest(text));
         }
+        if let Some(text) = &self.frontend_missing {
+            return Some(Overlay::frontend(text));
+        }
         if !self.script_errors.is_empty() {
             let text: Vec<&str> = self.script_errors.values().map(String::as_str).collect();
             return Some(Overlay::script(&text.join("\n")));
@@ -282,6 +314,39 @@ impl Reloader {
         }
         None
     }
+}
+
+/// Compiles every script of `generation` now, off the calls' path, so that a script saved
+/// broken before its first call still has a version that compiled to fall back on.
+fn compile_scripts(generation: &Generation) {
+    let mut paths: Vec<&Path> = generation
+        .app
+        .endpoints
+        .values()
+        .filter_map(|e| match &e.handler {
+            manifest::Handler::Script { path, .. } => Some(path.as_path()),
+            manifest::Handler::Builtin(_) => None,
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    for path in paths {
+        if let Err(e) = generation.scripts.refresh(path) {
+            tracing::warn!("{e}");
+        }
+    }
+}
+
+/// What to say while the frontend folder `app` serves from is gone (deleted, or renamed away).
+fn missing_frontend(app: &App) -> Option<String> {
+    if app.frontend.is_dir() {
+        return None;
+    }
+    let rel = app.frontend.strip_prefix(&app.dir).unwrap_or(&app.frontend);
+    Some(format!(
+        "the frontend folder `{}` is missing (deleted or renamed?)",
+        rel.display()
+    ))
 }
 
 /// The changes that show the app's or the tray's icon again when its file is among `paths`.

@@ -22,6 +22,17 @@ impl Overlay {
         }
     }
 
+    /// The frontend folder is gone.
+    pub fn frontend(text: &str) -> Overlay {
+        Overlay {
+            title: "frontend folder missing: pages are not reloaded".into(),
+            text: text.trim_end().to_owned(),
+            note: "The page keeps what it has loaded; what it loads next is not found. This \
+                   goes away once the folder is back."
+                .into(),
+        }
+    }
+
     /// Scripts that do not compile.
     pub fn script(text: &str) -> Overlay {
         Overlay {
