@@ -2,6 +2,7 @@
 //! threads (the `app://` workers, menu and tray callbacks) reach it only through
 //! `EventLoopProxy<UserEvent>`, the shape of wry's `multiwindow` example.
 
+mod automation; // apphost-auto
 mod dialog;
 mod menu;
 mod messages;
@@ -188,6 +189,10 @@ pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<(
             i == 0,
         )?;
         windows.insert(open.window.id(), open);
+    }
+    // apphost-auto: report `apphost` to WebDriver rather than wry's own name.
+    if let Some(first) = windows.values().next().filter(|_| opts.automation) {
+        automation::report_identity(&first.webview);
     }
     {
         let proxy = proxy.clone();
