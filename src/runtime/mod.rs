@@ -4,6 +4,7 @@
 
 mod automation; // apphost-auto
 mod dialog;
+mod glib_log; // apphost-auto
 mod menu;
 mod messages;
 pub mod navigation;
@@ -80,6 +81,7 @@ type ProtocolHandler =
 
 /// Opens the app's windows and runs until the app quits. Returns only on a start-up error.
 pub fn run(app: App, assets: Arc<dyn Assets>, opts: Options) -> anyhow::Result<()> {
+    glib_log::install(); // apphost-auto: GLib's log into tracing, before GTK starts
     let mut builder = EventLoopBuilder::<UserEvent>::with_user_event();
     builder.with_app_id(&app.id);
     // tao panics when GTK cannot start (no display); say so plainly instead, without the
