@@ -110,7 +110,6 @@ mod tests {
             "Ctrl+Shift+X",
             "F5",
             "Alt+Enter",
-            "Ctrl++",
             "super + a",
         ] {
             assert!(parse(text).is_ok(), "{text}");
@@ -125,6 +124,8 @@ mod tests {
             ("Ctrl+A+B", "more than one key (\"A\" and \"B\")"),
             ("Ctrl+Shift", "no key after the modifier \"Shift\""),
             ("Ctrl++X", "an empty part between two `+`"),
+            // muda splits `Ctrl++` as the `+` key, which it has no code for.
+            ("Ctrl++", "unknown key \"+\""),
             ("", "it is empty"),
             ("  ", "it is empty"),
         ];
