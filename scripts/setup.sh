@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing apphost needs on Debian/Ubuntu: the system libraries that
-# wry/tao/muda/tray-icon link against, Xvfb and WebKitWebDriver for the real-webview tests, and
-# a Rust toolchain when none is on PATH. Idempotent and quiet: it installs only what is missing
+# wry/tao/muda/tray-icon link against, Xvfb and WebKitWebDriver for the real-webview tests, a
+# Python virtual environment with Selenium (target/selenium-venv, or $APPHOST_SELENIUM_VENV) for
+# the test that drives an app like a user's CI, and a Rust toolchain when none is on PATH. Idempotent and quiet: it installs only what is missing
 # and prints nothing when everything is already there.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ packages=(
   pkg-config build-essential
   libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev libayatana-appindicator3-dev
   xvfb webkit2gtk-driver xdotool x11-utils imagemagick
+  python3-venv python3-pip
 )
 
 missing=()
@@ -42,4 +44,13 @@ if command -v rustup >/dev/null 2>&1; then
   for c in rustfmt clippy; do
     rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c" >/dev/null 2>&1
   done
+fi
+
+# Selenium for Python, as a user's CI would install it (tests/webview/selenium.rs runs it).
+# Rebuilt only when it cannot import selenium, so a half-made one is repaired.
+selenium_venv=${APPHOST_SELENIUM_VENV:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/selenium-venv}
+if ! "$selenium_venv/bin/python" -c 'import selenium' >/dev/null 2>&1; then
+  echo "setup: creating $selenium_venv with selenium" >&2
+  python3 -m venv --clear "$selenium_venv"
+  "$selenium_venv/bin/pip" install --quiet --disable-pip-version-check 'selenium>=4.11,<5'
 fi

@@ -211,3 +211,31 @@ fn run_refuses_a_broken_manifest_before_opening_anything() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
 }
+
+/// Under WebDriver the host is launched by WebKitWebDriver, which does not notice it exiting
+/// and keeps its client waiting for its own timeout; all the user gets is the host's stderr
+/// (WebKitWebDriver's own). So a start that fails must say why there and exit at once.
+#[test]
+fn a_failing_start_under_webdriver_says_why_and_exits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("app.toml"),
+        "[app]\nid = \"dev.example.broken\"\nnme = \"Broken\"\n",
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let out = common::apphost()
+        .args(["run", dir.path().to_str().unwrap()])
+        // What WebKitWebDriver hands the browser it launches.
+        .env("APPHOST_AUTOMATION", "1")
+        .env("WEBKIT_INSPECTOR_SERVER", "127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("missing required key `name`") && stderr.contains("not started"),
+        "{stderr}"
+    );
+}

@@ -5,6 +5,7 @@
 //! [`check`] never panics and never stops at the first problem: it returns every diagnostic
 //! it can find, each with a key path and, where the text has one, a span.
 
+pub mod accelerator;
 pub mod diagnostic;
 pub mod diff;
 pub mod model;

@@ -239,13 +239,9 @@ pub fn change(
 }
 
 fn parse_accelerator(text: &str) -> Option<Accelerator> {
-    match text.parse() {
-        Ok(a) => Some(a),
-        Err(e) => {
-            tracing::warn!("ignoring accelerator `{text}`: {e}");
-            None
-        }
-    }
+    crate::manifest::accelerator::parse(text)
+        .map_err(|e| tracing::warn!("ignoring {e}"))
+        .ok()
 }
 
 fn warn_on_err(r: Result<(), muda::Error>, what: &str) {

@@ -5,8 +5,10 @@
 //! requests read lives in the swappable [`Core`].
 
 mod apply;
+mod automation;
 mod console;
 mod dialog;
+mod glib_log;
 mod menu;
 mod messages;
 mod ops;
@@ -93,6 +95,8 @@ pub struct Setup {
 
 /// Opens the app's windows and runs until the app quits. Returns only on a start-up error.
 pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
+    // GLib's log into tracing, before GTK starts.
+    glib_log::install();
     let mut builder = EventLoopBuilder::<UserEvent>::with_user_event();
     builder.with_app_id(&app.id);
     // tao panics when GTK cannot start (no display); say so plainly instead, without the
@@ -189,6 +193,10 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
     ui.open_first(&event_loop)?;
     if setup.mode == Mode::Dev {
         ui.watcher = Some(dev_loop(&ui.core, &proxy)?);
+    }
+    // WebDriver clients ask for the browser `apphost`, not wry's own name.
+    if let Some(first) = ui.windows.values().next().filter(|_| setup.opts.automation) {
+        automation::report_identity(&first.webview);
     }
     {
         let proxy = proxy.clone();

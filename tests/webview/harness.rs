@@ -90,10 +90,15 @@ pub fn launch(app: &Path) -> Session {
     launch_with(&["run", app.to_str().unwrap()])
 }
 
+/// Held by every test that puts a window on the shared display, for as long as the window lives.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Starts `apphost ARGS` under WebDriver.
 pub fn launch_with(args: &[&str]) -> Session {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let serial = serial();
     assert!(
         which("WebKitWebDriver"),
         "GUI tests need WebKitWebDriver: install webkit2gtk-driver (scripts/setup.sh does)"
@@ -152,7 +157,9 @@ pub fn launch_with(args: &[&str]) -> Session {
         .enable_all()
         .build()
         .unwrap();
+    // The name apphost reports to WebKit: a session asking for it must match.
     let caps = json!({
+        "browserName": "apphost",
         "webkitgtk:browserOptions": {
             "binary": env!("CARGO_BIN_EXE_apphost"),
             "args": args,

@@ -7,6 +7,7 @@ mod harness;
 mod ipc;
 mod notes;
 mod scripts;
+mod selenium;
 
 use harness::{launch, repo};
 use serde_json::{Value, json};

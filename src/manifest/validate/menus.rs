@@ -1,8 +1,8 @@
 //! `[[menu]]` and `[tray]`.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
+use super::super::accelerator::HOW_TO_WRITE;
 use super::super::model::{ItemKind, Manifest, MenuItem, Predefined};
 use super::super::path::KeyPath;
 use super::super::suggest::closest;
@@ -111,7 +111,7 @@ fn menu_item(
         unique_id(cx, ids, p.key("id"), id);
     }
     if let Some(a) = &item.accelerator {
-        match muda::accelerator::Accelerator::from_str(a) {
+        match super::super::accelerator::parse(a) {
             Ok(acc) => {
                 let key = format!("{acc:?}");
                 if let Some(first) = accels.get(&key) {
@@ -126,11 +126,9 @@ fn menu_item(
             Err(e) => {
                 cx.error(
                     p.key("accelerator"),
-                    format!("invalid accelerator `{a}`: {e}"),
+                    format!("accelerator `{a}`: {}", e.problem),
                 )
-                .hint(
-                    "write modifiers and one key joined by `+`, e.g. `CmdOrCtrl+Shift+N` or `F5`",
-                );
+                .hint(HOW_TO_WRITE);
             }
         }
     }
