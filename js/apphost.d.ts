@@ -18,6 +18,22 @@ declare global {
     readonly apphost: Apphost;
   }
 
+  /** What `apphost dev` is about to do for a saved file (see `apphost:change`). */
+  interface ApphostChange {
+    /** The changed files, relative to the frontend folder (`[]` for the `r` key). */
+    paths: string[];
+    /** `css`: a style no stylesheet link uses, so the page would reload; `page`: any other file. */
+    kind: "css" | "page";
+  }
+
+  interface WindowEventMap {
+    /**
+     * `apphost dev` only: fired before the page reloads for a saved file. `preventDefault()`
+     * keeps the page as it is, to apply the change yourself.
+     */
+    "apphost:change": CustomEvent<ApphostChange>;
+  }
+
   /** The apphost bridge (the same object as `window.apphost`). */
   const apphost: Apphost;
 

@@ -119,26 +119,23 @@ fn init_prints_next_steps_that_can_be_pasted_and_work() {
     let r = common::run(&["init", "My Tool"], Some(tmp.path()));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stdout.contains("next: apphost run 'My Tool'\n"),
+        r.stdout.contains("next: apphost dev 'My Tool'\n"),
         "{}",
         r.stdout
     );
-    // `dev` is not available yet: neither the output nor the new app may send the user there.
+    // The new page sends the user to the dev loop too.
     let page = fs::read_to_string(tmp.path().join("My Tool/web/index.html")).unwrap();
-    for text in [&r.stdout, &page] {
-        assert!(!text.contains("apphost dev"), "{text}");
-    }
-    // The suggested check, pasted into a shell, finds the app.
-    let check = r
+    assert!(page.contains("apphost dev ."), "{page}");
+    // The suggested folder, pasted into a shell, names the app.
+    let folder = r
         .stdout
         .lines()
-        .find_map(|l| l.trim().strip_prefix("apphost check "))
-        .and_then(|rest| rest.strip_suffix(" after editing app.toml"))
-        .expect("init suggests `apphost check`");
-    assert_eq!(check, "'My Tool'");
+        .find_map(|l| l.trim().strip_prefix("next: apphost dev "))
+        .expect("init suggests `apphost dev`");
+    assert_eq!(folder, "'My Tool'");
     let out = std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!("\"$APPHOST\" check {check}"))
+        .arg(format!("\"$APPHOST\" check {folder}"))
         .env("APPHOST", env!("CARGO_BIN_EXE_apphost"))
         .current_dir(tmp.path())
         .output()
@@ -180,14 +177,29 @@ fn check_finds_json5_in_a_folder_and_refuses_two_manifests() {
 
 #[test]
 fn not_yet_available_verbs_say_so() {
-    for args in [
-        &["dev", "sample-apps/hello"][..],
-        &["package", "sample-apps/hello", "-o", "/tmp/x"],
-    ] {
-        let r = common::run(args, None);
-        assert_eq!(r.code, 2, "{args:?}");
-        assert!(r.stderr.contains("not yet available"), "{}", r.stderr);
-    }
+    let r = common::run(&["package", "sample-apps/hello", "-o", "/tmp/x"], None);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not yet available"), "{}", r.stderr);
+}
+
+#[test]
+fn dev_refuses_a_broken_manifest_before_opening_anything() {
+    // No display is needed: nothing opens, nothing is watched.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("web")).unwrap();
+    std::fs::write(
+        tmp.path().join("app.toml"),
+        "[app]\nid = \"dev.example.x\"\nname = \"X\"\n\n[dev]\ncommand = \"npm run dev\"\n",
+    )
+    .unwrap();
+    let r = common::run(&["dev", tmp.path().to_str().unwrap()], None);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("`[dev] command` needs `[dev] url`"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("not started"), "{}", r.stderr);
 }
 
 #[test]

@@ -38,8 +38,8 @@ pub fn run(dir: &Path, name: Option<&str>) -> anyhow::Result<ExitCode> {
     println!("created {} ({id}) in {}", name, dir.display());
     // Only commands this build has: `dev` is still a stub, so it is not suggested yet.
     let arg = shell_quote(&dir.display().to_string());
-    println!("next: apphost run {arg}");
-    println!("      apphost check {arg} after editing app.toml");
+    println!("next: apphost dev {arg}");
+    println!("      (saved changes show at once; `apphost run {arg}` runs it as users will)");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -22,12 +22,15 @@
       return String(v);
     }
   };
-  // Where the console call came from: the first stack frame outside this script.
+  // Where the console call came from: the first frame with a URL past this one and the console
+  // wrapper (WebKit's frames read `name@url:line:column`; this script's have no URL).
   const caller = () => {
-    const lines = (new Error().stack || "").split("\n").slice(3);
-    const frame = lines.find((l) => l && !l.includes("apphost"));
-    const m = frame && frame.match(/([a-z]+:\/\/[^\s)]+:\d+):\d+\)?$/);
-    return m ? m[1] : "";
+    const frames = (new Error().stack || "").split("\n").slice(2);
+    for (const frame of frames) {
+      const m = frame.match(/([a-z][a-z0-9+.-]*:\/\/[^\s)]+:\d+):\d+\)?$/);
+      if (m) return m[1];
+    }
+    return "";
   };
   const send = (level, text, source) => {
     try {

@@ -288,7 +288,14 @@ impl Scripts {
         {
             return Ok(Arc::clone(c));
         }
-        self.compile(p, engine, limits, stamp)
+        // A save the watcher has not reported yet may be broken: the call runs the last version
+        // that compiled (`compile` keeps it), and the error waits for the dev overlay.
+        self.compile(p, engine, limits, stamp).or_else(|e| {
+            self.lock_cache()
+                .get(&(p.path.clone(), p.engine))
+                .map(Arc::clone)
+                .ok_or(e)
+        })
     }
 
     /// Compiles `p`'s script as it is on disk now and caches it. When that fails and an older

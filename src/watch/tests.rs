@@ -222,7 +222,9 @@ fn a_burst_like_git_checkout_arrives_in_few_batches() {
     let mut expected: Vec<Kind> = (0..50).map(|i| page(&format!("gen/f{i}.js"))).collect();
     expected.sort_by_key(|k| format!("{k:?}"));
     assert_eq!(kinds, expected);
-    assert!(batches <= 5, "{batches} batches");
+    // Usually 1-5 batches; a loaded machine (a whole test suite on 2 cores) can stretch the
+    // burst across more debounce windows (12 seen), so this pins coalescing, not a count.
+    assert!(batches <= 25, "{batches} batches for 50 files");
 }
 
 #[test]

@@ -143,6 +143,7 @@ fn styles_swap_in_place_for_every_way_of_saving() {
             format!("@import url(\"theme/base.css\");\nbody {{ background-color: {colour}; }}\n");
         d.save("web/style.css", &css, how);
         d.wait_for(&format!("{BG} === '{colour}'"));
+        d.s.wait_for_log("style   style.css → swapped in place");
         // No reload: the page's own state survived the swap.
         assert_eq!(
             d.js("return window.marker"),
@@ -173,8 +174,15 @@ fn pages_reload_with_their_state_and_can_take_over() {
          window.scrollTo(0, 700);
          document.getElementById('notes').focus();
          return true");
-    d.edit("web/app.js", "window.version = 1;", "window.version = 2;");
+    d.edit(
+        "web/app.js",
+        "window.version = 1;",
+        "window.version = 2; console.warn('app.js version', window.version);",
+    );
     d.wait_for("return window.version === 2");
+    // The terminal says what was done, and shows the page's console with its source line.
+    d.s.wait_for_log("apphost dev: page    app.js → reloaded 1 window(s), state kept");
+    d.s.wait_for_log("[main] console.warn: app.js version 2  (app://localhost/app.js:1)");
     assert_eq!(
         d.js("return [document.getElementById('name').value, document.getElementById('agree').checked,
                      document.getElementById('notes').value, location.hash,
@@ -207,7 +215,8 @@ fn pages_reload_with_their_state_and_can_take_over() {
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(d.js("return window.changes.length"), 1);
 
-    // A burst of files (a `git checkout`) is one reload, not fifty.
+    // A burst of files (a `git checkout`) is a few reloads, not fifty: the watcher coalesces,
+    // and the reload guard caps what a loaded machine lets through at 5 a second.
     d.js("window.changes = []; return true");
     for i in 0..50 {
         std::fs::write(d.path(&format!("web/gen{i}.js")), format!("// {i}\n")).unwrap();
@@ -215,7 +224,7 @@ fn pages_reload_with_their_state_and_can_take_over() {
     d.wait_for("return window.changes.length >= 1");
     std::thread::sleep(Duration::from_millis(400));
     let batches = d.js("return window.changes.length").as_u64().unwrap();
-    assert!(batches <= 3, "{batches} reloads for one burst");
+    assert!(batches <= 5, "{batches} reloads for one burst");
 }
 
 #[test]
@@ -296,8 +305,12 @@ fn the_manifest_is_reapplied_live() {
 
     // The menu item's event changes: the same accelerator now emits the new event.
     let main = wait_window("Dev fixture");
-    d.edit("app.toml", "emit = \"test:one\"", "emit = \"test:two\"");
-    std::thread::sleep(Duration::from_millis(500));
+    d.edit(
+        "app.toml",
+        "label = \"First\", accelerator = \"CmdOrCtrl+Shift+K\", emit = \"test:one\"",
+        "label = \"Second\", accelerator = \"CmdOrCtrl+Shift+K\", emit = \"test:two\"",
+    );
+    d.s.wait_for_log("app.toml menu bar rebuilt");
     press_keys(&main, "ctrl+shift+k");
     d.wait_for("return window.events.includes('two')");
     assert!(

@@ -143,7 +143,10 @@ pub fn launch_with(args: &[&str]) -> Session {
             .env("XDG_CACHE_HOME", home.path().join("cache"))
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .stdin(Stdio::null())
-            .stdout(Stdio::null()),
+            .stdout(Stdio::null())
+            // The host's stderr (WebKitWebDriver passes its own on): kept in a file that tests
+            // may read, and printed when a test fails.
+            .stderr(std::fs::File::create(home.path().join("host.log")).unwrap()),
         0,
     )
     .spawn()
@@ -278,6 +281,17 @@ impl Session {
         })
     }
 
+    /// What the host (and WebKitWebDriver) printed on stderr so far.
+    pub fn host_log(&self) -> String {
+        std::fs::read_to_string(self.home().join("host.log")).unwrap_or_default()
+    }
+
+    /// Waits up to 10 s for the host's stderr to contain `text`.
+    pub fn wait_for_log(&self, text: &str) {
+        wait_until(Duration::from_secs(10), || self.host_log().contains(text))
+            .unwrap_or_else(|| panic!("the host never printed {text:?}"));
+    }
+
     /// URLs the stub `xdg-open` received so far.
     pub fn opened(&self) -> Vec<String> {
         std::fs::read_to_string(&self.opened)
@@ -290,6 +304,9 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- the host's stderr ---\n{}", self.host_log());
+        }
         let client = self.client.clone();
         let _ = self
             .rt
