@@ -238,17 +238,28 @@ impl Reloader {
             return;
         };
         let old = self.core.current();
-        let changes = manifest::diff(&old.app, app);
         self.manifest_error = None;
         // A manifest that checks clean has scripts that compile.
         self.script_errors.clear();
         // Measured from the app the process started with: a later change does not make a
         // restart less needed, and a key changed back needs none.
-        self.restart = manifest::diff(&self.started_with, app)
+        let restart: Vec<String> = manifest::diff(&self.started_with, app)
             .iter()
             .filter(|c| matches!(c, Change::Restart { .. }))
             .map(ToString::to_string)
             .collect();
+        if !restart.is_empty() && restart != self.restart {
+            (self.send)(Action::Say(format!("app.toml {}", restart.join("; "))));
+        }
+        self.restart = restart;
+        // Until the restart, the process runs on what it started with (`app.info` must not
+        // name an id whose data folder is not the one in use).
+        let mut app = app.clone();
+        app.id.clone_from(&self.started_with.id);
+        app.dev_poll = self.started_with.dev_poll;
+        app.dev_command.clone_from(&self.started_with.dev_command);
+        let app = &app;
+        let changes = manifest::diff(&old.app, app);
         if changes.is_empty() {
             return;
         }

@@ -169,10 +169,19 @@ fn restart_only_change() {
     let actions = dev.saved(&["app.toml"]);
     let applied = applies(&actions);
     assert_eq!(applied.len(), 1, "{actions:?}");
+    // The id stays the one the process started with (its data folder is the one in use), so
+    // the applied changes hold no restart; the terminal and the overlay say it.
     assert!(
-        applied[0]
+        !applied[0]
             .iter()
-            .any(|c| matches!(c, Change::Restart { key: "app.id", .. }))
+            .any(|c| matches!(c, Change::Restart { .. }))
+    );
+    assert_eq!(dev.core.current().app.id, "dev.apphost.test.dev");
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::Say(line) if line.contains("restart needed"))),
+        "{actions:?}"
     );
     assert!(
         applied[0]
