@@ -29,7 +29,7 @@ fn check(c: &mut Criterion) {
         let (path, text) = fixture(rel);
         c.bench_function(&format!("check {rel}"), |b| {
             b.iter(|| {
-                let checked = manifest::check_text(black_box(&path), black_box(text.clone()));
+                let checked = apphost::check_text(black_box(&path), black_box(text.clone()));
                 black_box(checked.diagnostics.len())
             })
         });

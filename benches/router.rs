@@ -15,7 +15,7 @@ use std::sync::Arc;
 use apphost::ipc::message::{self, Kind};
 use apphost::ipc::stash::Stash;
 use apphost::ipc::{Args, Body, Call, Dispatch, IpcError, Reply, Router};
-use apphost::manifest::{self, Endpoint};
+use apphost::manifest::Endpoint;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// Resolved like any app, from a temporary folder.
@@ -55,7 +55,7 @@ fn router(c: &mut Criterion) {
     std::fs::write(dir.path().join("web/index.html"), "").expect("writing index.html");
     let file = dir.path().join("app.toml");
     std::fs::write(&file, MANIFEST).expect("writing app.toml");
-    let checked = manifest::check(&file);
+    let checked = apphost::check(&file);
     let app = checked
         .app
         .as_ref()

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use apphost::builtins::Host;
 use apphost::builtins::paths::AppDirs;
 use apphost::ipc::{Body, Call, IpcError, Router};
-use apphost::manifest;
 use criterion::{Criterion, Throughput};
 
 const MANIFEST: &str = r#"
@@ -63,7 +62,7 @@ fn setup() -> Bench {
     std::fs::create_dir_all(root.join("scripts")).expect("scripts/");
     std::fs::write(root.join("scripts/bench.rhai"), SCRIPT).expect("bench.rhai");
     std::fs::write(root.join("app.toml"), MANIFEST).expect("app.toml");
-    let checked = manifest::check(&root.join("app.toml"));
+    let checked = apphost::check(&root.join("app.toml"));
     let app = checked
         .app
         .as_ref()

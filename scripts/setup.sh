@@ -2,8 +2,9 @@
 # Installs what building and testing apphost needs on Debian/Ubuntu: the system libraries that
 # wry/tao/muda/tray-icon link against, Xvfb and WebKitWebDriver for the real-webview tests, a
 # Python virtual environment with Selenium (target/selenium-venv, or $APPHOST_SELENIUM_VENV) for
-# the test that drives an app like a user's CI, and a Rust toolchain when none is on PATH. Idempotent and quiet: it installs only what is missing
-# and prints nothing when everything is already there.
+# the test that drives an app like a user's CI, and a Rust toolchain when none is on PATH.
+# Idempotent and quiet: it installs only what is missing and prints nothing when everything is
+# already there.
 set -euo pipefail
 
 packages=(

@@ -42,7 +42,7 @@ mod tests {
     fn demo_is_written_and_checks_clean() {
         let tmp = tempfile::tempdir().unwrap();
         super::write_dir(&super::DEMO, tmp.path()).unwrap();
-        let checked = crate::manifest::check(tmp.path());
+        let checked = crate::check(tmp.path());
         assert!(checked.diagnostics.is_empty(), "{}", checked.render());
         assert!(tmp.path().join("web/index.html").is_file());
         // A second write changes nothing and does not fail.

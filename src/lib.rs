@@ -22,3 +22,14 @@ pub mod runtime;
 pub mod script;
 pub mod templates;
 pub mod watch;
+
+/// Checks the app at `target` (a manifest file or an app folder) as `apphost check` does:
+/// the manifest, and every script it names compiled in the sandbox.
+pub fn check(target: &std::path::Path) -> manifest::Checked {
+    manifest::check_with(target, &script::Checker)
+}
+
+/// [`check`] of manifest `text` as if read from `file`.
+pub fn check_text(file: &std::path::Path, text: String) -> manifest::Checked {
+    manifest::check_text_with(file, text, &script::Checker)
+}

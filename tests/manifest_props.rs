@@ -134,25 +134,25 @@ fn apply(text: &str, edits: &[Edit]) -> String {
 proptest! {
     #[test]
     fn any_text_as_toml(text in any::<String>()) {
-        assert_well_formed(&manifest::check_text(Path::new("/nonexistent/app.toml"), text));
+        assert_well_formed(&apphost::check_text(Path::new("/nonexistent/app.toml"), text));
     }
 
     #[test]
     fn any_text_as_json5(text in any::<String>()) {
-        assert_well_formed(&manifest::check_text(Path::new("/nonexistent/app.json5"), text));
+        assert_well_formed(&apphost::check_text(Path::new("/nonexistent/app.json5"), text));
     }
 
     #[test]
     fn manifest_like_soup(text in manifest_soup()) {
-        assert_well_formed(&manifest::check_text(Path::new("/nonexistent/app.toml"), text.clone()));
-        assert_well_formed(&manifest::check_text(Path::new("/nonexistent/app.json5"), text));
+        assert_well_formed(&apphost::check_text(Path::new("/nonexistent/app.toml"), text.clone()));
+        assert_well_formed(&apphost::check_text(Path::new("/nonexistent/app.json5"), text));
     }
 
     #[test]
     fn edited_valid_manifests(edits in prop::collection::vec(edit(), 1..6)) {
         for name in ["full.toml", "full.json5"] {
             let (path, text) = fixture(name);
-            assert_well_formed(&manifest::check_text(&path, apply(&text, &edits)));
+            assert_well_formed(&apphost::check_text(&path, apply(&text, &edits)));
         }
     }
 

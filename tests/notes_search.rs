@@ -38,9 +38,7 @@ fn ids(v: &Value) -> Vec<&str> {
 #[test]
 fn search_ranks_titles_bodies_and_tags() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let app = apphost::manifest::check(&repo.join("sample-apps/notes"))
-        .app
-        .unwrap();
+    let app = apphost::check(&repo.join("sample-apps/notes")).app.unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dirs = AppDirs::under(tmp.path());
     let notes = dirs.data.join("notes");

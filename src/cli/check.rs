@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::manifest::{self, App, Handler};
+use crate::manifest::{App, Handler};
 
 pub fn run(target: &Path) -> anyhow::Result<ExitCode> {
-    let checked = manifest::check(target);
+    let checked = crate::check(target);
     if !checked.diagnostics.is_empty() {
         eprint!("{}", checked.render());
     }

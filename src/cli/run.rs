@@ -8,7 +8,7 @@ use anyhow::Context as _;
 
 use crate::assets::{Assets, Embedded, Folder};
 use crate::generation::{AssetsFor, Mode};
-use crate::manifest::{self, App};
+use crate::manifest::App;
 use crate::runtime::{self, Options, Setup};
 
 pub fn run(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -42,7 +42,7 @@ pub fn run(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
 /// Checks the manifest as `apphost check` does. Warnings are printed and the app runs; errors
 /// are printed and the exit code returned.
 pub fn load(dir: &Path) -> Result<App, ExitCode> {
-    let checked = manifest::check(dir);
+    let checked = crate::check(dir);
     if !checked.diagnostics.is_empty() {
         eprint!("{}", checked.render());
     }

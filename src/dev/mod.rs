@@ -218,14 +218,16 @@ impl Reloader {
                 paths: pages,
                 started,
             }),
-            crate::watch::Admit::Paused { why } => (self.send)(Action::Say(why)),
+            crate::watch::Admit::Paused { why } => (self.send)(Action::Say(format!(
+                "{why} Pages show what was saved meanwhile at the next save after that (or r)."
+            ))),
             crate::watch::Admit::StillPaused => {}
         }
     }
 
     /// Checks the manifest again; swaps in a new generation when it is good.
     fn manifest_changed(&mut self, started: Instant) {
-        let checked = manifest::check(&self.manifest);
+        let checked = crate::check(&self.manifest);
         let Some(app) = checked.app.as_ref().filter(|_| !checked.has_errors()) else {
             let text = checked.render();
             if self.manifest_error.as_deref() != Some(text.as_str()) {

@@ -25,6 +25,31 @@ pub use model::{Manifest, Predefined};
 pub use path::KeyPath;
 pub use resolve::*;
 
+/// The function `on = [...]` endpoints' scripts define to receive events.
+pub const EVENT_FN: &str = "on_event";
+
+/// The largest `max-call-depth` and `max-expr-depth` a manifest may set: rhai recurses on the
+/// native stack, and a worker thread's 2 MiB must hold the deepest script (checked by
+/// `tests/script_attacks.rs` at this depth).
+pub const MAX_SCRIPT_DEPTH: u32 = 256;
+
+/// What checking a manifest needs from the script engine: compile a script's text under an
+/// endpoint's limits and list the functions it defines with their parameter counts. It is
+/// given to [`check_with`] rather than called, so that this module does not depend on the
+/// engine (`crate::check` passes the real one).
+pub trait ScriptCheck {
+    fn functions(&self, text: &str, limits: &Limits)
+    -> Result<Vec<(String, usize)>, ScriptProblem>;
+}
+
+/// A script that does not compile: the message and where, 1-based.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScriptProblem {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
 /// Manifests larger than this are refused before parsing; real ones are a few KiB.
 pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 
@@ -155,21 +180,22 @@ pub fn locate(target: &Path) -> Result<PathBuf, String> {
     }
 }
 
-/// Reads and checks the manifest at `target` (a manifest file or an app folder).
-pub fn check(target: &Path) -> Checked {
+/// Reads and checks the manifest at `target` (a manifest file or an app folder); its scripts
+/// are compiled with `scripts`.
+pub fn check_with(target: &Path, scripts: &dyn ScriptCheck) -> Checked {
     let file = match locate(target) {
         Ok(f) => f,
         Err(msg) => return Checked::unreadable(target, msg),
     };
     match read_text(&file) {
-        Ok(text) => check_text(&file, text),
+        Ok(text) => check_text_with(&file, text, scripts),
         Err(msg) => Checked::unreadable(&file, msg),
     }
 }
 
 /// Checks manifest `text` as if read from `file` (whose folder holds the app's files). The
 /// format follows the file's extension: `.json5`/`.json` is JSON5, anything else TOML.
-pub fn check_text(file: &Path, text: String) -> Checked {
+pub fn check_text_with(file: &Path, text: String, scripts: &dyn ScriptCheck) -> Checked {
     let mut checked = Checked::new(file, text);
     let format = match file.extension().and_then(|e| e.to_str()) {
         Some("json5") | Some("json") => Format::Json5,
@@ -210,7 +236,7 @@ pub fn check_text(file: &Path, text: String) -> Checked {
     };
     // Validate what was left after the type errors were pruned, without repeating them as
     // "missing" or "invalid" keys.
-    for mut d in validate::validate(&manifest, &dir) {
+    for mut d in validate::validate(&manifest, &dir, scripts) {
         if d.path
             .as_ref()
             .is_some_and(|p| pruned.iter().any(|bad| p.starts_with(bad)))

@@ -88,7 +88,7 @@ type ProtocolHandler =
 /// How the windows and their pages are set up, whatever the generation.
 pub struct Setup {
     pub opts: Options,
-    /// Where the first generation's frontend files come from.
+    /// Where each generation's frontend files come from.
     pub assets: AssetsFor,
     pub mode: Mode,
 }

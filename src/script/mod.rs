@@ -39,13 +39,9 @@ pub type Emitter = Box<dyn Fn(&str, &str, &str) + Send + Sync>;
 /// How the source of an event a script emitted starts.
 pub const SCRIPT_SOURCE: &str = "script:";
 
-/// The function `on = [...]` endpoints' scripts define to receive events.
-pub const EVENT_FN: &str = "on_event";
+pub use crate::manifest::EVENT_FN;
 
-/// The largest `max-call-depth` and `max-expr-depth` a manifest may set: rhai recurses on the
-/// native stack, and a worker thread's 2 MiB must hold the deepest script (checked by
-/// `tests/script_attacks.rs` at this depth).
-pub const MAX_DEPTH: u32 = 256;
+pub use crate::manifest::MAX_SCRIPT_DEPTH as MAX_DEPTH;
 
 /// At most this many event handlers run at once; further events are dropped with a warning,
 /// so a page emitting in a loop cannot pile up threads.
@@ -382,12 +378,16 @@ fn stamp_of(path: &Path) -> Option<(SystemTime, u64)> {
         .and_then(|m| Some((m.modified().ok()?, m.len())))
 }
 
-/// A problem `apphost check` reports in a script: the message and the byte offset in the text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
-    pub message: String,
-    pub line: usize,
-    pub column: usize,
+/// A problem `apphost check` reports in a script.
+pub use crate::manifest::ScriptProblem as Problem;
+
+/// The engine's side of checking a manifest: compiles each script it names.
+pub struct Checker;
+
+impl crate::manifest::ScriptCheck for Checker {
+    fn functions(&self, text: &str, limits: &Limits) -> Result<Vec<(String, usize)>, Problem> {
+        check(text, limits)
+    }
 }
 
 /// Compiles `text` with the sandbox of `limits` and lists the functions it defines with their

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use apphost::builtins::Host;
 use apphost::builtins::paths::AppDirs;
 use apphost::ipc::{Body, Call, Encoded, IpcError, Router};
-use apphost::manifest;
 use serde_json::{Value, json};
 
 pub const ORIGIN: &str = "app://localhost";
@@ -211,7 +210,7 @@ pub fn fixture_with_port(port: u16) -> Fixture {
         }
     }
     std::fs::write(root.join("app.toml"), manifest(port)).unwrap();
-    let checked = manifest::check(&root.join("app.toml"));
+    let checked = apphost::check(&root.join("app.toml"));
     let app = checked
         .app
         .clone()

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::{Dev, applies, manifest_title, reloads, remove_any, says};
 use crate::assets::Lookup;
 use crate::dev::Action;
-use crate::manifest::{self, Change};
+use crate::manifest::Change;
 
 /// Every prefix of the manifest (by bytes, on char boundaries), as an editor that writes in
 /// pieces leaves it: each is either a manifest that checks (and is applied) or an error shown
@@ -24,7 +24,7 @@ fn every_prefix(fixture: &str, endpoint: &str, args: &Value, answer: &Value) {
         let before = dev.generation();
         dev.write("app.toml", &full[..end]);
         let actions = dev.saved(&["app.toml"]);
-        let checked = manifest::check(&dev.path("app.toml"));
+        let checked = crate::check(&dev.path("app.toml"));
         let applied = applies(&actions);
         if checked.app.is_some() && !checked.has_errors() {
             good += 1;

@@ -15,7 +15,7 @@ use crate::builtins::paths::AppDirs;
 use crate::builtins::{Lasting, Ui};
 use crate::generation::{AssetsFor, Core, Mode};
 use crate::ipc::{Body, Call, Encoded, IpcError};
-use crate::manifest::{self, Change};
+use crate::manifest::Change;
 use crate::watch::{Batch, classify};
 
 mod files;
@@ -85,7 +85,7 @@ impl Dev {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().canonicalize().unwrap().join("app");
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture), &root);
-        let checked = manifest::check(&root);
+        let checked = crate::check(&root);
         let app = checked
             .app
             .clone()

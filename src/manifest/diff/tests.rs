@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use super::{Change, WindowChange as W, diff};
-use crate::manifest::{App, check_text};
+use crate::check_text;
+use crate::manifest::App;
 
 const APP: &str = "[app]\nid = \"com.example.diff\"\nname = \"Diff\"\n";
 
@@ -189,9 +190,8 @@ fn restart_comes_first() {
 
 #[test]
 fn a_full_app_against_itself_gives_nothing() {
-    let full = crate::manifest::check(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/valid/full.toml"),
-    );
+    let full =
+        crate::check(&Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/valid/full.toml"));
     let app = full.app.unwrap();
     assert_eq!(diff(&app, &app.clone()), vec![]);
 }

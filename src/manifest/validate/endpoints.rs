@@ -175,10 +175,10 @@ fn limits(cx: &mut Ctx, p: KeyPath, l: &ScriptLimits) {
         ("max-expr-depth", l.max_expr_depth),
     ];
     for (key, v) in depths {
-        if v.is_some_and(|v| v > crate::script::MAX_DEPTH) {
+        if v.is_some_and(|v| v > super::super::MAX_SCRIPT_DEPTH) {
             cx.error(
                 p.key(key),
-                format!("`{key}` may be at most {}", crate::script::MAX_DEPTH),
+                format!("`{key}` may be at most {}", super::super::MAX_SCRIPT_DEPTH),
             )
             .hint("deeper nesting could overflow the native stack and abort the app");
         }

@@ -22,6 +22,7 @@ pub use security::{CSP_DIRECTIVES, NONCE_DIRECTIVES};
 pub(super) struct Ctx<'a> {
     pub(super) dir: &'a Path,
     pub(super) out: Vec<Diagnostic>,
+    pub(super) scripts: &'a dyn super::ScriptCheck,
 }
 
 impl Ctx<'_> {
@@ -48,11 +49,12 @@ impl Ctx<'_> {
     }
 }
 
-/// Checks `m`, whose relative paths are relative to `dir`.
-pub fn validate(m: &Manifest, dir: &Path) -> Vec<Diagnostic> {
+/// Checks `m`, whose relative paths are relative to `dir`; scripts compile with `scripts`.
+pub fn validate(m: &Manifest, dir: &Path, scripts: &dyn super::ScriptCheck) -> Vec<Diagnostic> {
     let mut cx = Ctx {
         dir,
         out: Vec::new(),
+        scripts,
     };
     let frontend_ok = app::app(&mut cx, m);
     app::windows(&mut cx, m, frontend_ok);
@@ -213,7 +215,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let ds = validate(&m, Path::new("/nonexistent"));
+        let ds = validate(&m, Path::new("/nonexistent"), &crate::script::Checker);
         let paths: Vec<String> = ds
             .iter()
             .filter_map(|d| d.path.as_ref().map(|p| p.to_string()))

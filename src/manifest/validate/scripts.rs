@@ -2,13 +2,13 @@
 //! with its line and column), define the endpoint's function with at most one parameter, and
 //! `on_event(name, data)` when the endpoint listens to events (`on`).
 
+use super::super::EVENT_FN;
 use super::super::model::{EndpointSection, Manifest};
 use super::super::path::KeyPath;
 use super::super::resolve::Limits;
 use super::super::suggest::closest;
 use super::menus::event_name;
 use super::{Ctx, Diagnostic};
-use crate::script::EVENT_FN;
 
 /// Scripts larger than this are not compiled by `check` (they are the app's own files; this
 /// only keeps `check` quick on a mistake such as a data file named as a script).
@@ -47,7 +47,7 @@ pub(super) fn script(cx: &mut Ctx, m: &Manifest, p: &KeyPath, name: &str, e: &En
     if let Some(l) = &e.limits {
         limits = limits.apply(l);
     }
-    let functions = match crate::script::check(&text, &limits) {
+    let functions = match cx.scripts.functions(&text, &limits) {
         Ok(f) => f,
         Err(problem) => {
             let rel = rel.trim_start_matches("./");
