@@ -180,7 +180,7 @@ impl Dispatch for Builtins {
             Args::Bytes(b) => (Value::Null, Some(b)),
             Args::Mixed(v, b) => (v, Some(b)),
         };
-        if bytes.is_some() && builtin != "fs.write_bytes" {
+        if bytes.is_some() && !super::find(builtin).is_some_and(|b| b.bytes) {
             return Err(IpcError::BadArgs(format!(
                 "`{builtin}` takes JSON arguments, not bytes"
             )));

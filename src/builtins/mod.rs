@@ -20,6 +20,9 @@ pub struct Builtin {
     /// It finishes in microseconds on the calling worker, never waiting for the UI thread or
     /// the user: a transport may wait a moment for its answer instead of queueing it.
     pub quick: bool,
+    /// It takes raw bytes (an ArrayBuffer or typed array, alone or as one field of an object);
+    /// every other builtin takes JSON only.
+    pub bytes: bool,
     pub summary: &'static str,
 }
 
@@ -29,6 +32,7 @@ const fn b(name: &'static str, summary: &'static str) -> Builtin {
         name,
         scoped: false,
         quick: false,
+        bytes: false,
         summary,
     }
 }
@@ -54,7 +58,10 @@ pub const BUILTINS: &[Builtin] = &[
         "the app's id, name and version, and the host's version",
     ),
     b("app.exit", "exit the app"),
-    quick("app.echo", "the arguments back, unchanged (JSON or bytes)"),
+    Builtin {
+        bytes: true,
+        ..quick("app.echo", "the arguments back, unchanged (JSON or bytes)")
+    },
     b("window.list", "the labels of the open windows"),
     b("window.open", "open a window the manifest declares"),
     b("window.close", "close a window"),
@@ -69,7 +76,10 @@ pub const BUILTINS: &[Builtin] = &[
     fs("fs.read_text", "read a UTF-8 file"),
     fs("fs.read_bytes", "read a file as bytes"),
     fs("fs.write_text", "write a UTF-8 file atomically"),
-    fs("fs.write_bytes", "write bytes to a file atomically"),
+    Builtin {
+        bytes: true,
+        ..fs("fs.write_bytes", "write bytes to a file atomically")
+    },
     fs("fs.list", "list a directory"),
     fs("fs.stat", "size, kind and times of a path"),
     fs("fs.exists", "whether a path exists"),
@@ -123,6 +133,12 @@ mod tests {
             let quick =
                 matches!(group, "fs" | "store") || matches!(b.name, "app.info" | "app.echo");
             assert_eq!(b.quick, quick, "{}", b.name);
+            assert_eq!(
+                b.bytes,
+                matches!(b.name, "app.echo" | "fs.write_bytes"),
+                "{}",
+                b.name
+            );
         }
     }
 }
