@@ -275,10 +275,18 @@ impl Ui {
     ) {
         let declared = generation.app.windows.iter().find(|w| w.label == label);
         let Some((_, open)) = ops::find(&self.windows, label) else {
-            // Not open (hidden and not yet built): it is built from the new manifest.
-            if let (Some(pending), Some(w)) = (&mut self.later, declared) {
+            // Not open (hidden and not yet built): built from the new manifest when it is
+            // wanted, which is now if it was made visible.
+            let Some(w) = declared else { return };
+            if let Some(pending) = &mut self.later {
                 pending.retain(|p| p.label != label);
-                pending.push(w.clone());
+            }
+            if w.visible {
+                if let Err(e) = self.open(target, w, false) {
+                    say(&format!("window `{label}` could not open: {e:#}"));
+                }
+            } else {
+                self.later.get_or_insert_with(Vec::new).push(w.clone());
             }
             return;
         };

@@ -303,6 +303,15 @@ fn the_manifest_is_reapplied_live() {
     })
     .expect("the removed window stayed open");
 
+    // A hidden window opens once the manifest makes it visible.
+    let mut toml = d.read("app.toml");
+    toml.push_str("\n[[window]]\nlabel = \"later\"\ntitle = \"Later window\"\nvisible = false\n");
+    d.save("app.toml", &toml, Save::InPlace);
+    d.s.wait_for_log("window \"later\" added (hidden until shown)");
+    assert!(x_windows("Later window").is_empty());
+    d.edit("app.toml", "visible = false", "visible = true");
+    wait_window("Later window");
+
     // The menu item's event changes: the same accelerator now emits the new event.
     let main = wait_window("Dev fixture");
     d.edit(

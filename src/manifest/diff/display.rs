@@ -8,6 +8,9 @@ impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Change::Restart { key, why } => write!(f, "restart needed: {key} changed ({why})"),
+            Change::WindowAdded(w) if !w.visible => {
+                write!(f, "window {:?} added (hidden until shown)", w.label)
+            }
             Change::WindowAdded(w) => write!(f, "window {:?} opened", w.label),
             Change::WindowRemoved(label) => write!(f, "window {label:?} closed"),
             Change::WindowChanged { label, changes } => {
