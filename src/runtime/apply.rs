@@ -152,7 +152,9 @@ impl Ui {
             return Ok(());
         }
         self.kit.waiting = true;
-        say(&format!("waiting for {url} to answer; the windows show a waiting page"));
+        say(&format!(
+            "waiting for {url} to answer; the windows show a waiting page"
+        ));
         let proxy = self.proxy.clone();
         std::thread::spawn(move || {
             let up = crate::dev::server::wait_for(&url, std::time::Duration::from_secs(300));

@@ -98,6 +98,11 @@ pub fn serial() -> MutexGuard<'static, ()> {
 
 /// Starts `apphost ARGS` under WebDriver.
 pub fn launch_with(args: &[&str]) -> Session {
+    launch_logging(args, "apphost=info")
+}
+
+/// Starts `apphost ARGS` under WebDriver with `APPHOST_LOG=log`.
+pub fn launch_logging(args: &[&str], log: &str) -> Session {
     let serial = serial();
     assert!(
         which("WebKitWebDriver"),
@@ -135,7 +140,7 @@ pub fn launch_with(args: &[&str]) -> Session {
             .arg(format!("--port={port}"))
             .env("DISPLAY", display())
             .env("APPHOST_AUTOMATION", "1")
-            .env("APPHOST_LOG", "apphost=info")
+            .env("APPHOST_LOG", log)
             .env("PATH", &path)
             // A private home: `$DOCUMENTS` and the like must not reach the real one.
             .env("HOME", home.path())

@@ -9,7 +9,7 @@ mod notes;
 mod scripts;
 mod selenium;
 
-use harness::{launch, repo};
+use harness::{launch, launch_logging, repo};
 use serde_json::{Value, json};
 
 fn site() -> std::path::PathBuf {
@@ -276,4 +276,22 @@ fn invoke_reaches_granted_builtins_and_refuses_the_rest() {
         s.js("return JSON.stringify(Object.keys(window.apphost))"),
         json!("[\"invoke\",\"emit\",\"on\",\"once\",\"off\"]")
     );
+}
+
+#[test]
+fn run_prints_the_page_console_only_at_debug() {
+    let quiet = launch(&site());
+    quiet.js("console.log('not for the terminal'); return true");
+    // The same line at debug below reaches the terminal within milliseconds.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!quiet.host_log().contains("not for the terminal"));
+    drop(quiet);
+
+    let s = launch_logging(&["run", site().to_str().unwrap()], "apphost=debug");
+    s.js("console.warn('for the terminal', {n: 1}); return true");
+    s.wait_for_log("[main] console.warn: for the terminal {\"n\":1}");
+    s.js("setTimeout(() => { throw new Error('boom') }); return true");
+    s.wait_for_log("[main] uncaught: Error: boom");
+    // The page's console still works as before.
+    assert_eq!(s.js("return typeof console.log"), "function");
 }
