@@ -7,6 +7,7 @@
 //! windows, menus and the tray, show or clear the error overlay. The terminal gets one line per
 //! change from whoever carries it out.
 
+mod keys;
 mod overlay;
 pub mod server;
 #[cfg(test)]
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+pub use keys::{keys, restore_terminal};
 pub use overlay::Overlay;
 
 use crate::generation::{Core, Generation};
@@ -50,39 +52,6 @@ pub enum Action {
     Quit,
     /// The dev server answers now: load the pages from it.
     ServerUp,
-}
-
-/// Reads the dev keys from a terminal on stdin: `r` (then Enter) reloads every window, `q`
-/// quits. Nothing is read when stdin is not a terminal (a test, a pipe).
-pub fn keys(send: Send) {
-    use std::io::{BufRead as _, IsTerminal as _};
-    if !std::io::stdin().is_terminal() {
-        return;
-    }
-    let spawned = std::thread::Builder::new()
-        .name("apphost-dev-keys".into())
-        .spawn(move || {
-            for line in std::io::stdin().lock().lines() {
-                let Ok(line) = line else { return };
-                match line.trim() {
-                    "r" => send(Action::Reload {
-                        paths: Vec::new(),
-                        started: Instant::now(),
-                    }),
-                    "q" => {
-                        send(Action::Quit);
-                        return;
-                    }
-                    "" => {}
-                    other => send(Action::Say(format!(
-                        "unknown key `{other}`: r reloads every window, q quits"
-                    ))),
-                }
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::warn!("no thread for the dev keys: {e}");
-    }
 }
 
 /// Sends an [`Action`] to the UI thread.

@@ -244,7 +244,7 @@ fn dev_loop(
     let watcher = Arc::new(watcher);
     let _ = slot.set(Arc::downgrade(&watcher));
     apply::say(&format!(
-        "watching {} (save a file to see it applied; r+Enter reloads, q+Enter quits)",
+        "watching {} (save a file to see it applied; keys: r reloads, q quits)",
         generation.app.dir.display()
     ));
     Ok(watcher)

@@ -92,8 +92,12 @@ impl Ui {
             },
             Event::UserEvent(e) => self.user_event(e, target, flow),
             Event::MainEventsCleared => self.flush(),
-            // tao exits the process after this: nothing is dropped, so stop the server here.
-            Event::LoopDestroyed => drop(self.dev_server.take()),
+            // tao exits the process after this: nothing is dropped, so stop the server and
+            // give the terminal back here.
+            Event::LoopDestroyed => {
+                drop(self.dev_server.take());
+                crate::dev::restore_terminal();
+            }
             _ => {}
         }
     }

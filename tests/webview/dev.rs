@@ -390,3 +390,70 @@ fn a_dev_server_is_waited_for_and_trusted_exactly() {
     })
     .expect("the dev server outlived the app");
 }
+
+/// Under a real terminal (a pty from util-linux's `script`): single keys, no Enter.
+#[test]
+fn keys_from_a_terminal() {
+    use std::io::{Read as _, Write as _};
+    use std::sync::{Arc, Mutex};
+    let _serial = crate::harness::serial();
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/apps/dev"), dir.path());
+    let home = tempfile::tempdir().unwrap();
+    let command = format!(
+        "'{}' dev '{}'",
+        env!("CARGO_BIN_EXE_apphost"),
+        dir.path().display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env("DISPLAY", crate::harness::display())
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("running util-linux's script");
+    let seen = Arc::new(Mutex::new(String::new()));
+    {
+        let seen = Arc::clone(&seen);
+        let mut out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+    }
+    let wait_for = |text: &str| {
+        wait_until(Duration::from_secs(15), || {
+            seen.lock().unwrap().contains(text)
+        })
+        .unwrap_or_else(|| panic!("never printed {text:?}:\n{}", seen.lock().unwrap()));
+    };
+    let mut keys = child.stdin.take().unwrap();
+    wait_for("keys: r reloads, q quits");
+    keys.write_all(b"h").unwrap();
+    wait_for("keys: r reloads every window, q quits");
+    keys.write_all(b"r").unwrap();
+    wait_for("page    r → reloaded 1 window(s)");
+    keys.write_all(b"q").unwrap();
+    let mut status = None;
+    wait_until(Duration::from_secs(10), || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    })
+    .unwrap_or_else(|| {
+        let _ = child.kill();
+        panic!("q did not quit:\n{}", seen.lock().unwrap())
+    });
+    assert!(status.unwrap().success());
+}
