@@ -25,6 +25,9 @@ use crate::generation::{Core, Generation};
 use crate::manifest::{self, App, Change};
 use crate::watch::{Batch, Kind, Layout, ReloadGuard};
 
+/// How often the batch feeder calls [`Reloader::on_tick`] while it wants ticks.
+pub const TICK: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// What the UI thread is asked to do.
 #[derive(Debug)]
 pub enum Action {
@@ -73,6 +76,8 @@ pub struct Reloader {
     frontend_missing: Option<String>,
     /// Script compile errors, by script path.
     script_errors: BTreeMap<PathBuf, String>,
+    /// Frontend files saved while reloads were paused: reloaded once the app is quiet.
+    held: Vec<String>,
     /// Where the watcher should look, when a manifest change moved the frontend.
     pub layout_changed: Option<Layout>,
 }
@@ -93,7 +98,23 @@ impl Reloader {
             restart: Vec::new(),
             frontend_missing: None,
             script_errors: BTreeMap::new(),
+            held: Vec::new(),
             layout_changed: None,
+        }
+    }
+
+    /// Whether [`Reloader::on_tick`] has something to do: changes held while reloads are
+    /// paused. Whoever feeds the batches calls it then, about every [`TICK`].
+    pub fn wants_tick(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// Time passing without a batch: once a paused app has been quiet for the guard's window,
+    /// the pages catch up with what was saved meanwhile, in one reload.
+    pub fn on_tick(&mut self, now: Instant) {
+        if !self.held.is_empty() && self.guard.quiet(now) && !self.broken() {
+            let pages = std::mem::take(&mut self.held);
+            self.reload(pages, now);
         }
     }
 
@@ -187,10 +208,21 @@ impl Reloader {
                 paths: pages,
                 started,
             }),
-            crate::watch::Admit::Paused { why } => (self.send)(Action::Say(format!(
-                "{why} Pages show what was saved meanwhile at the next save after that (or r)."
-            ))),
-            crate::watch::Admit::StillPaused => {}
+            crate::watch::Admit::Paused { why } => {
+                self.hold(pages);
+                (self.send)(Action::Say(format!(
+                    "{why} Then the pages catch up with what was saved meanwhile."
+                )));
+            }
+            crate::watch::Admit::StillPaused => self.hold(pages),
+        }
+    }
+
+    fn hold(&mut self, pages: Vec<String>) {
+        for page in pages {
+            if !self.held.contains(&page) {
+                self.held.push(page);
+            }
         }
     }
 

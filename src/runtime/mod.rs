@@ -228,17 +228,46 @@ fn dev_loop(
     let opts = crate::watch::Options {
         poll: generation.app.dev_poll,
     };
-    // The reloader tells the watcher when a manifest moved the frontend; the watcher is built
-    // after the callback that holds the reloader, hence the slot.
+    // The reloader runs on a thread of its own, fed by the watcher: it needs ticks while a
+    // paused reload waits for quiet, and it tells the watcher when a manifest moved the
+    // frontend (the watcher is built after its callback, hence the slot).
     let slot: Arc<std::sync::OnceLock<std::sync::Weak<Watcher>>> = Arc::default();
     let watcher_slot = Arc::clone(&slot);
+    let (batches, inbox) = mpsc::channel::<crate::watch::Batch>();
+    std::thread::Builder::new()
+        .name("apphost-dev-reloader".into())
+        .spawn(move || {
+            loop {
+                let next = if reloader.wants_tick() {
+                    inbox.recv_timeout(crate::dev::TICK)
+                } else {
+                    inbox
+                        .recv()
+                        .map_err(|_| mpsc::RecvTimeoutError::Disconnected)
+                };
+                match next {
+                    Ok(mut batch) => {
+                        // Newest wins: whatever queued while the last batch was applied.
+                        while let Ok(more) = inbox.try_recv() {
+                            batch.merge(more);
+                        }
+                        reloader.on_batch(&batch);
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        reloader.on_tick(std::time::Instant::now());
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+                if let Some(layout) = reloader.layout_changed.take()
+                    && let Some(watcher) = watcher_slot.get().and_then(std::sync::Weak::upgrade)
+                {
+                    watcher.set_layout(layout);
+                }
+            }
+        })
+        .context("starting the dev reloader")?;
     let watcher = Watcher::start(layout, opts, move |batch| {
-        reloader.on_batch(&batch);
-        if let Some(layout) = reloader.layout_changed.take()
-            && let Some(watcher) = watcher_slot.get().and_then(std::sync::Weak::upgrade)
-        {
-            watcher.set_layout(layout);
-        }
+        let _ = batches.send(batch);
     })
     .context("starting the file watcher")?;
     let watcher = Arc::new(watcher);

@@ -85,6 +85,13 @@ impl ReloadGuard {
         Admit::Yes
     }
 
+    /// Whether reloads are paused and have been quiet for the whole window by `now`: the next
+    /// `admit` would let a reload go ahead again. Asks without changing anything.
+    pub fn quiet(&self, now: Instant) -> bool {
+        self.paused_since_last
+            .is_some_and(|last| now.saturating_duration_since(last) >= self.window)
+    }
+
     /// Whether reloads are paused at the moment (as of the last `admit`).
     pub fn is_paused(&self) -> bool {
         self.paused_since_last.is_some()
@@ -168,7 +175,12 @@ mod tests {
         assert!(why.contains("writes into its own folder"), "{why}");
         assert!(why.contains("resumes"), "{why}");
         assert!(guard.is_paused());
+        assert!(!guard.quiet(t + ms(100)));
         assert_eq!(guard.admit(t + ms(3)), Admit::StillPaused);
+        // Asking changes nothing; the quiet period counts from the last refused attempt.
+        assert!(!guard.quiet(t + ms(302)));
+        assert!(guard.quiet(t + ms(303)));
+        assert!(guard.is_paused());
         assert_eq!(guard.admit(t + ms(303)), Admit::Yes);
         assert!(!guard.is_paused());
     }

@@ -145,4 +145,21 @@ fn reload_guard_pauses_a_reload_loop() {
     let last_reload = all.iter().rposition(|a| matches!(a, Action::Reload { .. }));
     assert!(paused > last_reload, "{all:?}");
     assert_eq!(dev.overlay, None);
+
+    // The pages catch up once the app has been quiet for the guard's window, in one reload.
+    assert!(dev.reloader.wants_tick());
+    dev.reloader.on_tick(std::time::Instant::now());
+    assert_eq!(
+        dev.actions.try_iter().count(),
+        0,
+        "caught up before the quiet period"
+    );
+    let later = std::time::Instant::now() + std::time::Duration::from_millis(1100);
+    dev.reloader.on_tick(later);
+    let caught_up: Vec<Action> = dev.actions.try_iter().collect();
+    assert!(
+        matches!(&caught_up[..], [Action::Reload { paths, .. }] if paths == &["app.js"]),
+        "{caught_up:?}"
+    );
+    assert!(!dev.reloader.wants_tick());
 }
