@@ -252,7 +252,12 @@ impl Reloader {
             .map(ToString::to_string)
             .collect();
         if !restart.is_empty() && restart != self.restart {
-            (self.send)(Action::Say(format!("app.toml {}", restart.join("; "))));
+            let file = self
+                .manifest
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy();
+            (self.send)(Action::Say(format!("{file} {}", restart.join("; "))));
         }
         self.restart = restart;
         // Until the restart, the process runs on what it started with (`app.info` must not

@@ -112,15 +112,21 @@ impl Ui {
                 changes,
                 started,
             } => {
+                // `app.toml` or `app.json5`, as the app names it.
+                let file = generation
+                    .app
+                    .manifest
+                    .file_name()
+                    .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
                 for change in &changes {
                     self.apply(change, &generation, target);
-                    say(&format!("app.toml {change}"));
+                    say(&format!("{file} {change}"));
                 }
                 if changes.iter().any(|c| rebuilds_pages(c, &generation)) {
                     self.new_page_scripts(&generation, target);
                 }
                 say(&format!(
-                    "app.toml → generation {} in force ({})",
+                    "{file} → generation {} in force ({})",
                     generation.number,
                     ms(started)
                 ));
