@@ -179,7 +179,17 @@ impl Reloader {
             )));
         }
         self.frontend_missing = missing;
-        if !self.broken() {
+        // Pages from a framework dev server are that server's to update (its own hot module
+        // replacement); reloading them too would race it.
+        let own_pages = self.core.current().origins.dev_server().is_none();
+        if !own_pages && (!css.is_empty() || !pages.is_empty()) {
+            let what: Vec<&str> = css.iter().chain(&pages).map(String::as_str).collect();
+            (self.send)(Action::Say(format!(
+                "frontend {} → left to the dev server, whose pages the windows show",
+                what.join(", ")
+            )));
+        }
+        if own_pages && !self.broken() {
             if !css.is_empty() {
                 (self.send)(Action::Css {
                     paths: css,

@@ -378,6 +378,13 @@ fn a_dev_server_is_waited_for_and_trusted_exactly() {
            .then(b => done(Array.from(new Uint8Array(b))), e => done(e))",
     );
     assert_eq!(echo, json!([1, 2, 3]));
+    // A save in the frontend folder is the dev server's business (its hot module replacement):
+    // apphost does not reload its pages as well.
+    s.js("window.marker = 'kept'; return true");
+    std::fs::write(dir.path().join("web/index.html"), "<p>changed</p>").unwrap();
+    s.wait_for_log("frontend index.html → left to the dev server");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(s.js("return window.marker"), "kept");
     // The server goes with the app, however the app ends (here: killed by the harness).
     drop(s);
     let server = format!("http.server {port}");
