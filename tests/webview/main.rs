@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod dev;
+mod dev_server;
 mod harness;
 mod ipc;
 mod notes;
