@@ -154,8 +154,4 @@ impl Core {
     pub fn key(&self) -> &str {
         &self.parts.key
     }
-
-    pub fn mode(&self) -> Mode {
-        self.parts.mode
-    }
 }

@@ -1,8 +1,9 @@
 //! `apphost dev`: from what the watcher saw to what the running app does.
 //!
-//! [`Reloader::on_batch`] runs on the watcher's thread, never on the UI thread. It checks a
-//! changed manifest and swaps in a new generation (or, when the manifest is broken, keeps the
-//! last good one and shows the error), compiles changed scripts, and hands the UI thread one
+//! [`Reloader::on_batch`] runs on a thread of its own that the watcher feeds, never on the UI
+//! thread. It checks a changed manifest and swaps in a new generation (or, when the manifest
+//! is broken, keeps the last good one and shows the error), compiles changed scripts, and
+//! hands the UI thread one
 //! [`Action`] per kind of change: swap stylesheets, reload pages, apply a manifest's changes to
 //! windows, menus and the tray, show or clear the error overlay. The terminal gets one line per
 //! change from whoever carries it out.
@@ -345,24 +346,11 @@ impl Reloader {
     }
 }
 
-/// Compiles every script of `generation` now, off the calls' path, so that a script saved
-/// broken before its first call still has a version that compiled to fall back on.
+/// Compiles every script of `generation` now, off the calls' path (see
+/// [`crate::script::Scripts::refresh_all`]).
 fn compile_scripts(generation: &Generation) {
-    let mut paths: Vec<&Path> = generation
-        .app
-        .endpoints
-        .values()
-        .filter_map(|e| match &e.handler {
-            manifest::Handler::Script { path, .. } => Some(path.as_path()),
-            manifest::Handler::Builtin(_) => None,
-        })
-        .collect();
-    paths.sort();
-    paths.dedup();
-    for path in paths {
-        if let Err(e) = generation.scripts.refresh(path) {
-            tracing::warn!("{e}");
-        }
+    for e in generation.scripts.refresh_all() {
+        tracing::warn!("{e}");
     }
 }
 

@@ -154,7 +154,7 @@ impl Router {
     /// that such a caller learns nothing about the app's endpoints.
     pub fn check_caller(&self, origin: Option<&str>, key: Option<&str>) -> Result<(), IpcError> {
         match origin {
-            Some(o) if self.origins.iter().any(|allowed| allowed == o) => {}
+            Some(o) if self.accepts_origin(o) => {}
             other => {
                 return Err(IpcError::Forbidden(format!(
                     "calls are accepted only from the app's own pages, not from {}",

@@ -170,7 +170,10 @@ impl Diagnostic {
     /// Renders the diagnostic against the manifest text it is about; syntax in the help line
     /// follows `file`'s format.
     pub fn render(&self, file: &str, text: &str) -> String {
-        let help = self.help.as_ref().map(|h| h.text(format_of(file)));
+        let help = self
+            .help
+            .as_ref()
+            .map(|h| h.text(Format::of(std::path::Path::new(file))));
         let mut out = String::new();
         let level = match self.severity {
             Severity::Error => "error",
@@ -225,17 +228,6 @@ impl Diagnostic {
             }
         }
         out
-    }
-}
-
-/// The format of the manifest named `file`, by the rule `check_text` reads it with.
-fn format_of(file: &str) -> Format {
-    match std::path::Path::new(file)
-        .extension()
-        .and_then(|e| e.to_str())
-    {
-        Some("json5") | Some("json") => Format::Json5,
-        _ => Format::Toml,
     }
 }
 

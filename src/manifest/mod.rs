@@ -86,6 +86,16 @@ pub enum Format {
     Json5,
 }
 
+impl Format {
+    /// How the manifest at `file` is read: `.json5`/`.json` is JSON5, anything else TOML.
+    pub fn of(file: &Path) -> Format {
+        match file.extension().and_then(|e| e.to_str()) {
+            Some("json5") | Some("json") => Format::Json5,
+            _ => Format::Toml,
+        }
+    }
+}
+
 /// The outcome of checking one manifest.
 #[derive(Debug)]
 pub struct Checked {
@@ -197,11 +207,7 @@ pub fn check_with(target: &Path, scripts: &dyn ScriptCheck) -> Checked {
 /// format follows the file's extension: `.json5`/`.json` is JSON5, anything else TOML.
 pub fn check_text_with(file: &Path, text: String, scripts: &dyn ScriptCheck) -> Checked {
     let mut checked = Checked::new(file, text);
-    let format = match file.extension().and_then(|e| e.to_str()) {
-        Some("json5") | Some("json") => Format::Json5,
-        _ => Format::Toml,
-    };
-    let parsed = match format {
+    let parsed = match Format::of(file) {
         Format::Toml => parse::toml(&checked.text),
         Format::Json5 => parse::json5(&checked.text),
     };

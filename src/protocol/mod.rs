@@ -33,8 +33,8 @@ pub const SCHEME: &str = "app";
 /// Where pages come from: `app://localhost/`.
 pub const ORIGIN: &str = "app://localhost";
 
-/// What windows show in `apphost dev` until the dev server answers.
-pub const WAITING_PAGE: &str = "app://localhost/__apphost/dev/waiting";
+/// Where windows wait in `apphost dev` until the dev server answers (under [`ORIGIN`]).
+pub const WAITING_PATH: &str = "/__apphost/dev/waiting";
 
 pub type Body = Cow<'static, [u8]>;
 

@@ -12,11 +12,11 @@ use tao::event_loop::EventLoopWindowTarget;
 use tao::platform::unix::WindowExtUnix;
 
 use super::ui::Ui;
-use super::{UserEvent, menu, ops, tray, window};
+use super::{UserEvent, menu, ops, tray};
 use crate::dev::server::DevServer;
 use crate::dev::{Action, Overlay};
 use crate::generation::Generation;
-use crate::manifest::{Change, WindowChange};
+use crate::manifest::{self, Change, WindowChange};
 
 type Target = EventLoopWindowTarget<UserEvent>;
 
@@ -122,6 +122,13 @@ impl Ui {
                     self.apply(change, &generation, target);
                     say(&format!("{file} {change}"));
                 }
+                // Each rebuilt once, however many of the changes ask for it.
+                if changes
+                    .iter()
+                    .any(|c| matches!(c, Change::Menus | Change::Tray(_)))
+                {
+                    self.rebuild_menus(&generation);
+                }
                 if changes.iter().any(|c| rebuilds_pages(c, &generation)) {
                     self.new_page_scripts(&generation, target);
                 }
@@ -195,13 +202,9 @@ impl Ui {
     /// Gives every window the bridge and dev scripts of the new generation: they are fixed
     /// when a webview is built, so each open window is built again.
     fn new_page_scripts(&mut self, generation: &Arc<Generation>, target: &Target) {
-        let origins = generation.origins.list();
-        self.kit.bridge =
-            window::bridge_script(self.core.key(), &origins, generation.router.max_payload());
-        if self.kit.console.is_some() {
-            self.kit.console = Some(window::console_script(self.core.key(), &origins));
-        }
-        self.kit.dev = Some(window::dev_script(generation));
+        let (console, dev) = (self.kit.console.is_some(), self.kit.dev.is_some());
+        self.kit
+            .set_page_scripts(self.core.key(), generation, console, dev);
         say_dev_policy(generation);
         self.rebuild_windows(generation, target);
     }
@@ -230,20 +233,13 @@ impl Ui {
     /// Applies one manifest change to what lives on the UI thread.
     fn apply(&mut self, change: &Change, generation: &Arc<Generation>, target: &Target) {
         match change {
-            Change::WindowAdded(w) => {
-                if !w.visible {
-                    self.later.get_or_insert_with(Vec::new).push(w.clone());
-                } else if let Err(e) = self.open(target, w, false) {
-                    say(&format!("window `{}` could not open: {e:#}", w.label));
-                }
-            }
+            Change::WindowAdded(w) => self.place(w, target),
             Change::WindowRemoved(label) => self.remove_window(label),
             Change::WindowChanged { label, changes } => {
                 for c in changes {
                     self.change_window(label, c, generation, target);
                 }
             }
-            Change::Menus | Change::Tray(_) => self.rebuild_menus(generation),
             Change::Icon(path) => {
                 let icon = path.as_deref().and_then(super::window_icon);
                 for w in self.windows.values() {
@@ -251,8 +247,9 @@ impl Ui {
                 }
                 self.kit.icon = icon;
             }
-            // Part of the scripts a page is given when its webview is built: see `apply_all`.
-            Change::DevUrl(_) | Change::MaxPayload(_) => {}
+            // Rebuilt once for the whole diff by the caller: the menu bar and tray, and the
+            // scripts a page is given when its webview is built (see `rebuilds_pages`).
+            Change::Menus | Change::Tray(_) | Change::DevUrl(_) | Change::MaxPayload(_) => {}
             Change::Frontend(_) | Change::SpaFallback(_) => self.reload_all(&[]),
             // Read per request or per call from the generation: nothing to do here.
             Change::Restart { .. }
@@ -286,16 +283,8 @@ impl Ui {
         let Some((_, open)) = ops::find(&self.windows, label) else {
             // Not open (hidden and not yet built): built from the new manifest when it is
             // wanted, which is now if it was made visible.
-            let Some(w) = declared else { return };
-            if let Some(pending) = &mut self.later {
-                pending.retain(|p| p.label != label);
-            }
-            if w.visible {
-                if let Err(e) = self.open(target, w, false) {
-                    say(&format!("window `{label}` could not open: {e:#}"));
-                }
-            } else {
-                self.later.get_or_insert_with(Vec::new).push(w.clone());
+            if let Some(w) = declared {
+                self.place(w, target);
             }
             return;
         };
@@ -335,11 +324,8 @@ impl Ui {
             // Devtools are on in every window in dev; grants are read per call.
             WindowChange::Devtools(_) | WindowChange::Grants(_) => {}
             WindowChange::Rebuild { .. } => {
-                if let Some(w) = declared.cloned() {
-                    self.remove_window(label);
-                    if let Err(e) = self.open(target, &w, false) {
-                        say(&format!("window `{label}` could not be rebuilt: {e:#}"));
-                    }
+                if let Some(w) = declared {
+                    self.rebuild(w, target);
                 }
             }
         }
@@ -350,11 +336,28 @@ impl Ui {
         let open: Vec<String> = self.windows.values().map(|w| w.label.clone()).collect();
         for label in open {
             if let Some(w) = generation.app.windows.iter().find(|w| w.label == label) {
-                self.remove_window(&label);
-                if let Err(e) = self.open(target, w, false) {
-                    say(&format!("window `{label}` could not be rebuilt: {e:#}"));
-                }
+                self.rebuild(w, target);
             }
+        }
+    }
+
+    /// A declared window not open yet: opened now if visible, else kept for when it is shown.
+    fn place(&mut self, w: &manifest::Window, target: &Target) {
+        if let Some(pending) = &mut self.later {
+            pending.retain(|p| p.label != w.label);
+        }
+        if !w.visible {
+            self.later.get_or_insert_with(Vec::new).push(w.clone());
+        } else if let Err(e) = self.open(target, w, false) {
+            say(&format!("window `{}` could not open: {e:#}", w.label));
+        }
+    }
+
+    /// Closes window `w` and builds it again from its (new) declaration.
+    fn rebuild(&mut self, w: &manifest::Window, target: &Target) {
+        self.remove_window(&w.label);
+        if let Err(e) = self.open(target, w, false) {
+            say(&format!("window `{}` could not be rebuilt: {e:#}", w.label));
         }
     }
 

@@ -158,19 +158,22 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
         proxy: proxy.clone(),
         own_threads: Arc::default(),
     });
-    let kit = window::Kit {
-        bridge: window::bridge_script(&key, &first.origins.list(), first.router.max_payload()),
+    let mut kit = window::Kit {
+        bridge: String::new(),
         core: Arc::clone(&core),
         calls: Arc::clone(&calls),
         icon,
         menu: bar,
         proxy: proxy.clone(),
         report_load: setup.opts.exit_on_load,
-        console: (setup.mode == Mode::Dev || tracing::enabled!(tracing::Level::DEBUG))
-            .then(|| window::console_script(&key, &first.origins.list())),
-        dev: (setup.mode == Mode::Dev).then(|| window::dev_script(&first)),
+        console: None,
+        dev: None,
         waiting: false,
     };
+    let dev = setup.mode == Mode::Dev;
+    // The page's console goes to the terminal in dev always, in run at APPHOST_LOG=debug.
+    let console = dev || tracing::enabled!(tracing::Level::DEBUG);
+    kit.set_page_scripts(&key, &first, console, dev);
     let mut ui = ui::Ui {
         protocol: Some(protocol_handler(Arc::clone(&calls))),
         core,
@@ -223,7 +226,7 @@ fn dev_loop(
     };
     crate::dev::keys(to_ui(proxy.clone()));
     let send = to_ui(proxy.clone());
-    let mut reloader = crate::dev::Reloader::new(Arc::clone(core), send);
+    let reloader_core = Arc::clone(core);
     let layout = crate::dev::Reloader::layout(&generation.app);
     let opts = crate::watch::Options {
         poll: generation.app.dev_poll,
@@ -237,6 +240,8 @@ fn dev_loop(
     std::thread::Builder::new()
         .name("apphost-dev-reloader".into())
         .spawn(move || {
+            // Built here: it compiles every script first, which is no work for start-up.
+            let mut reloader = crate::dev::Reloader::new(reloader_core, send);
             loop {
                 let next = if reloader.wants_tick() {
                     inbox.recv_timeout(crate::dev::TICK)
@@ -291,9 +296,6 @@ fn window_icon(path: &std::path::Path) -> Option<tao::window::Icon> {
     }
 }
 
-/// The path of [`protocol::WAITING_PAGE`].
-const WAITING_PATH: &str = "/__apphost/dev/waiting";
-
 /// Serves `app://` on the worker pool: the frontend, and under `/__apphost/` the IPC calls
 /// that carry bytes or large JSON (a slow one on a thread of its own, as posted calls). A panic
 /// inside becomes a 500, not a hung request or a dead host.
@@ -311,7 +313,7 @@ fn protocol_handler(calls: Arc<messages::Calls>) -> ProtocolHandler {
         let window = webview.to_owned();
         calls.spawn(quick, move || {
             let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                if request.uri().path() == WAITING_PATH {
+                if request.uri().path() == protocol::WAITING_PATH {
                     protocol::waiting_page()
                 } else if ipc {
                     ipc::http::respond(&generation.router, &job_calls.stash, &window, &request)

@@ -160,8 +160,7 @@ impl Ui {
                     .map(|w| serde_json::json!({ "label": w.label, "visible": w.window.is_visible() }))
                     .collect::<Vec<_>>(),
             )),
-            UiRequest::Window { label, op, args } if op == "open" => {
-                let _ = args;
+            UiRequest::Window { label, op, .. } if op == "open" => {
                 self.open_declared(&label, target)
             }
             UiRequest::Window { label, op, args } => {

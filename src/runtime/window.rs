@@ -14,7 +14,7 @@ use wry::{NewWindowResponse, WebContext, WebView, WebViewBuilder, WebViewBuilder
 
 use super::UserEvent;
 use super::messages::{Calls, Inbox};
-use crate::generation::Core;
+use crate::generation::{Core, Generation};
 use crate::manifest;
 use crate::navigation;
 use crate::protocol::Origins;
@@ -39,6 +39,23 @@ pub struct Kit {
     pub calls: Arc<Calls>,
 }
 
+impl Kit {
+    /// The scripts each webview built from now on is given, for `generation`: the bridge, and
+    /// `console.js` and `dev.js` when `console` and `dev` say so.
+    pub fn set_page_scripts(
+        &mut self,
+        key: &str,
+        generation: &Generation,
+        console: bool,
+        dev: bool,
+    ) {
+        let origins = generation.origins.list();
+        self.bridge = bridge_script(key, &origins, generation.router.max_payload());
+        self.console = console.then(|| console_script(key, &origins));
+        self.dev = dev.then(|| dev_script(generation));
+    }
+}
+
 pub struct Open {
     pub label: String,
     pub window: Window,
@@ -47,19 +64,19 @@ pub struct Open {
 
 /// The page bridge with this launch's key, the origins it may install itself on, and the
 /// payload limit. Only the main frame of the app's own pages gets it.
-pub fn bridge_script(key: &str, origins: &[String], max_payload: usize) -> String {
+fn bridge_script(key: &str, origins: &[String], max_payload: usize) -> String {
     let config = serde_json::json!({ "key": key, "origins": origins, "maxPayload": max_payload });
     include_str!("bridge.js").replace("__APPHOST_CONFIG__", &config.to_string())
 }
 
 /// `console.js`, posting with this launch's key from the app's own pages only.
-pub fn console_script(key: &str, origins: &[String]) -> String {
+fn console_script(key: &str, origins: &[String]) -> String {
     let config = serde_json::json!({ "key": key, "origins": origins });
     include_str!("console.js").replace("__APPHOST_CONSOLE_CONFIG__", &config.to_string())
 }
 
 /// `dev.js`, active on the app's own pages only; with a dev server, the policy its pages get.
-pub fn dev_script(generation: &crate::generation::Generation) -> String {
+fn dev_script(generation: &Generation) -> String {
     let origins = generation.origins.list();
     let server = generation.origins.dev_server().map(|origin| {
         let (csp, _) = crate::protocol::dev_server_policy(&generation.app.security, origin);
@@ -134,7 +151,11 @@ pub fn open(
     let nav = Arc::clone(&kit.core);
     let popup = Arc::clone(&kit.core);
     let start = if kit.waiting {
-        crate::protocol::WAITING_PAGE.to_owned()
+        format!(
+            "{}{}",
+            crate::protocol::ORIGIN,
+            crate::protocol::WAITING_PATH
+        )
     } else {
         kit.core.current().origins.start_url(&w.url)
     };

@@ -1,8 +1,9 @@
 //! Script endpoints: Rhai functions in the app's `scripts/*.rhai`, run in a sandbox
 //! ([`sandbox`]) with a small host API ([`api`]). Each script file is compiled once and its AST
 //! cached, keyed on the file's path and stamped with its modification time and length, so an
-//! edited script is recompiled on its next call; [`Scripts::reload`] drops an entry at once
-//! (for the dev watcher). A call runs on the thread that dispatches it (the IPC layer gives
+//! edited script is recompiled on its next call; the dev watcher compiles it ahead with
+//! [`Scripts::refresh`], and a version that does not compile never replaces one that did. A
+//! call runs on the thread that dispatches it (the IPC layer gives
 //! every script call its own worker thread), so calls run in parallel and the per-thread
 //! memory count and clock of [`sandbox::Budget`] belong to that call alone.
 //!
@@ -137,8 +138,8 @@ impl Scripts {
     }
 
     /// Forgets the compiled form of `path` (canonical, as the resolved manifest names it): the
-    /// next call compiles it again. For the dev watcher; calls notice edits by themselves too,
-    /// from the file's modification time and length, but a watcher knows sooner and surely.
+    /// next call compiles it again. Calls notice edits by themselves too, from the file's
+    /// modification time and length; the dev watcher compiles ahead with [`Scripts::refresh`].
     pub fn reload(&self, path: &Path) {
         self.lock_cache().retain(|(p, _), _| p != path);
     }
@@ -335,6 +336,19 @@ impl Scripts {
         }
     }
 
+    /// Compiles every endpoint's script now (see [`Scripts::refresh`]), each file once, so that
+    /// a script saved broken before its first call still has a version that compiled. Returns
+    /// the errors of the files that do not compile.
+    pub fn refresh_all(&self) -> Vec<IpcError> {
+        let mut paths: Vec<&Path> = self.endpoints.values().map(|p| p.path.as_path()).collect();
+        paths.sort();
+        paths.dedup();
+        paths
+            .into_iter()
+            .filter_map(|p| self.refresh(p).err())
+            .collect()
+    }
+
     /// Compiles `path` (canonical, as the resolved manifest names it) for every endpoint that
     /// runs it, now, off the calls' path: the dev watcher calls this when the file changes, so
     /// the next call finds it ready. Calls already running finish on the code they started
@@ -352,11 +366,6 @@ impl Scripts {
             self.compile(p, engine, limits, stamp)?;
         }
         Ok(used)
-    }
-
-    /// Whether an endpoint runs the script at `path`.
-    pub fn runs(&self, path: &Path) -> bool {
-        self.endpoints.values().any(|p| p.path == path)
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<(PathBuf, usize), Arc<Compiled>>> {
