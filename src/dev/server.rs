@@ -49,12 +49,12 @@ while kill -0 "$0" 2>/dev/null && kill -0 "$cmd" 2>/dev/null; do sleep 0.3; done
 
 impl Drop for DevServer {
     fn drop(&mut self) {
-        if let Ok(group) = i32::try_from(self.child.id()) {
-            // The group leader's pid is the group's id; `kill -- -group` ends all of it.
-            let _ = Command::new("kill")
-                .args(["-TERM", "--", &format!("-{group}")])
-                .stderr(Stdio::null())
-                .status();
+        if let Ok(group) = i32::try_from(self.child.id())
+            && group > 1
+        {
+            // The group leader's pid is the group's id: a negative pid signals all of it.
+            // SAFETY: kill(2) with a negative pid signals exactly that process group.
+            unsafe { libc::kill(-group, libc::SIGTERM) };
         }
         let _ = self.child.wait();
     }

@@ -48,16 +48,11 @@ fn a_dev_server_is_waited_for_and_trusted_exactly() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(s.js("return window.marker"), "kept");
     // The server goes with the app, however the app ends (here: killed by the harness).
+    let server = format!("http.server\0{port}");
+    assert!(running(&server), "the dev server is not found among the processes");
     drop(s);
-    let server = format!("http.server {port}");
-    wait_until(Duration::from_secs(5), || {
-        !std::process::Command::new("pgrep")
-            .args(["-f", &server])
-            .status()
-            .unwrap()
-            .success()
-    })
-    .expect("the dev server outlived the app");
+    wait_until(Duration::from_secs(5), || !running(&server))
+        .expect("the dev server outlived the app");
 }
 
 /// Under a real terminal (a pty from util-linux's `script`): single keys, no Enter.
@@ -125,4 +120,17 @@ fn keys_from_a_terminal() {
         panic!("q did not quit:\n{}", seen.lock().unwrap())
     });
     assert!(status.unwrap().success());
+}
+
+/// Whether a live process's command line (NUL-separated, as /proc has it) contains `needle`.
+fn running(needle: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        let zombie = stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z'));
+        !zombie
+            && std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+    })
 }
