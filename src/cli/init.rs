@@ -36,7 +36,7 @@ pub fn run(dir: &Path, name: Option<&str>) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write `{}`", dir.join(file).display()))?;
     }
     println!("created {} ({id}) in {}", name, dir.display());
-    // Only commands this build has: `dev` is still a stub, so it is not suggested yet.
+    // Quoted for a shell, so that the line can be pasted as it is.
     let arg = shell_quote(&dir.display().to_string());
     println!("next: apphost dev {arg}");
     println!("      (saved changes show at once; `apphost run {arg}` runs it as users will)");

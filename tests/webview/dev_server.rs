@@ -49,7 +49,10 @@ fn a_dev_server_is_waited_for_and_trusted_exactly() {
     assert_eq!(s.js("return window.marker"), "kept");
     // The server goes with the app, however the app ends (here: killed by the harness).
     let server = format!("http.server\0{port}");
-    assert!(running(&server), "the dev server is not found among the processes");
+    assert!(
+        running(&server),
+        "the dev server is not found among the processes"
+    );
     drop(s);
     wait_until(Duration::from_secs(5), || !running(&server))
         .expect("the dev server outlived the app");
