@@ -69,7 +69,7 @@ fn setup() -> Bench {
         .unwrap_or_else(|| panic!("the bench manifest does not resolve:\n{}", checked.render()));
     let dirs = AppDirs::under(&root.join("dirs"));
     let ui = Box::new(|_, _| Err(IpcError::Unavailable("no UI in the bench".into())));
-    let host = Arc::new(Host::new(app, &dirs, ui));
+    let host = Arc::new(Host::new(app, checked.source.clone(), &dirs, ui));
     let key = apphost::ipc::launch_key().expect("a launch key");
     let router = Arc::new(Router::new(app, key.clone(), vec![ORIGIN.into()], host));
     Bench {

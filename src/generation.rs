@@ -7,7 +7,8 @@
 //! protocol handler, both IPC transports and the navigation guard load it per request, so a
 //! call that started on an old generation finishes on it (it holds its `Arc`), and the next one
 //! runs on the new. What must outlive a generation (the launch key, the store, the data
-//! folders, the way to the UI thread) lives in [`Core`] and [`Lasting`].
+//! folders, the way to the UI thread, the [`Source`] the app is read from) lives in [`Core`]
+//! and [`Lasting`].
 //!
 //! The UI thread's own state (windows, menus, the tray) is not here: the runtime applies a
 //! manifest's changes to it itself.
@@ -17,12 +18,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 
-use crate::assets::Assets;
 use crate::builtins::{Host, Lasting};
 use crate::ipc::Router;
 use crate::manifest::App;
 use crate::protocol::{Origins, Site};
 use crate::script::{Emitter, Scripts};
+use crate::source::Source;
 
 /// How the host runs the app: `apphost run` trusts `app://localhost` alone; `apphost dev` also
 /// trusts and loads from `[dev] url` when the manifest names one.
@@ -31,10 +32,6 @@ pub enum Mode {
     Run,
     Dev,
 }
-
-/// Where a generation's frontend files come from (the folder the manifest names, the demo
-/// built into the binary, later a packaged payload).
-pub type AssetsFor = Box<dyn Fn(&App) -> anyhow::Result<Arc<dyn Assets>> + Send + Sync>;
 
 /// Sends a script's event to the windows: (source, event, JSON text).
 pub type EmitFn = Arc<dyn Fn(&str, &str, &str) + Send + Sync>;
@@ -69,8 +66,13 @@ impl Generation {
             }
             _ => Origins::app(),
         };
-        let assets = (core.assets)(&app)?;
-        let host = Host::build(&app, &core.lasting, &origins);
+        let frontend = core.source.sub(&app.frontend).map_err(|e| {
+            anyhow::anyhow!(
+                "opening the frontend folder {}: {e}",
+                core.source.describe(&app.frontend)
+            )
+        })?;
+        let host = Host::build(&app, Arc::clone(&core.source), &core.lasting, &origins);
         let scripts = Arc::clone(host.scripts());
         if let Some(emit) = &core.emit {
             let emit = Arc::clone(emit);
@@ -79,7 +81,7 @@ impl Generation {
         }
         let router = Router::new(&app, core.key.clone(), origins.list(), Arc::new(host));
         let site = Site {
-            assets,
+            files: frontend,
             security: app.security.clone(),
             spa_fallback: app.spa_fallback,
         };
@@ -99,7 +101,7 @@ struct CoreParts {
     key: String,
     mode: Mode,
     lasting: Lasting,
-    assets: AssetsFor,
+    source: Arc<dyn Source>,
     emit: Option<EmitFn>,
 }
 
@@ -111,21 +113,22 @@ pub struct Core {
 }
 
 impl Core {
-    /// The first generation of `app`. `key` is this launch's key; `emit` connects scripts'
-    /// events to the windows (`None` where there are none, as in tests).
+    /// The first generation of `app`, whose files are read from `source` (every later
+    /// generation reads the same source). `key` is this launch's key; `emit` connects
+    /// scripts' events to the windows (`None` where there are none, as in tests).
     pub fn new(
         app: App,
+        source: Arc<dyn Source>,
         key: String,
         mode: Mode,
         lasting: Lasting,
-        assets: AssetsFor,
         emit: Option<EmitFn>,
     ) -> anyhow::Result<Core> {
         let parts = CoreParts {
             key,
             mode,
             lasting,
-            assets,
+            source,
             emit,
         };
         let first = Generation::build(app, 1, &parts)?;
@@ -153,5 +156,10 @@ impl Core {
     /// This launch's key.
     pub fn key(&self) -> &str {
         &self.parts.key
+    }
+
+    /// Where the app's files are read from.
+    pub fn source(&self) -> &Arc<dyn Source> {
+        &self.parts.source
     }
 }

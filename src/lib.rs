@@ -4,7 +4,6 @@
 //! Modules are named after what they are; the binary (`main.rs`, `cli/`) only parses
 //! arguments and dispatches.
 
-pub mod assets;
 pub mod builtins;
 pub mod cli;
 pub mod demo;
@@ -20,6 +19,7 @@ pub mod protocol;
 pub mod random;
 pub mod runtime;
 pub mod script;
+pub mod source;
 pub mod templates;
 pub mod watch;
 

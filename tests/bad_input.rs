@@ -112,7 +112,7 @@ fn symlink_loop_inside_the_frontend_folder() {
 fn symlink_loop_as_the_manifest() {
     let tmp = tempfile::tempdir().unwrap();
     symlink("app.toml", tmp.path().join("app.toml")).unwrap();
-    assert_error(&check(tmp.path()), "Too many levels of symbolic links");
+    assert_error(&check(tmp.path()), "is a symlink loop");
 }
 
 #[test]
@@ -170,7 +170,7 @@ fn unreadable_manifest() {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
     // Root reads anything; only check the message when the file really is unreadable.
     if fs::read(&path).is_err() {
-        assert_error(&check(tmp.path()), "cannot read");
+        assert_error(&check(tmp.path()), "cannot be read");
     } else {
         assert_eq!(check(tmp.path()).code, 0);
     }

@@ -38,7 +38,8 @@ fn ids(v: &Value) -> Vec<&str> {
 #[test]
 fn search_ranks_titles_bodies_and_tags() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let app = apphost::check(&repo.join("sample-apps/notes")).app.unwrap();
+    let checked = apphost::check(&repo.join("sample-apps/notes"));
+    let app = checked.app.clone().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dirs = AppDirs::under(tmp.path());
     let notes = dirs.data.join("notes");
@@ -58,7 +59,7 @@ fn search_ranks_titles_bodies_and_tags() {
     std::fs::write(notes.join("b.md"), "#travel Pack: pears for the train.").unwrap();
     std::fs::write(notes.join("c.md"), "Recipes. #home\n#cooking").unwrap();
     let ui = Box::new(|_, _| Err(IpcError::Unavailable("no UI".into())));
-    let host = Arc::new(Host::new(&app, &dirs, ui));
+    let host = Arc::new(Host::new(&app, checked.source.clone(), &dirs, ui));
     let router = Router::new(&app, "k".repeat(64), vec!["app://localhost".into()], host);
 
     // Title hits weigh ten times body hits; equal scores: newest first.

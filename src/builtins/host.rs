@@ -13,6 +13,7 @@ use crate::manifest::{App, Endpoint, Handler, Security};
 use crate::navigation;
 use crate::protocol::Origins;
 use crate::script::Scripts;
+use crate::source::Source;
 
 /// A request for the UI thread.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,16 +107,18 @@ pub struct Host {
 }
 
 impl Host {
-    /// The handlers of `app`, with a store and data folders of their own (tests, benches).
-    pub fn new(app: &App, dirs: &super::paths::AppDirs, ui: Ui) -> Host {
-        Host::build(app, &Lasting::new(dirs, ui), &Origins::app())
+    /// The handlers of `app` (whose files are in `source`), with a store and data folders of
+    /// their own (tests, benches).
+    pub fn new(app: &App, source: Arc<dyn Source>, dirs: &super::paths::AppDirs, ui: Ui) -> Host {
+        Host::build(app, source, &Lasting::new(dirs, ui), &Origins::app())
     }
 
     /// The handlers of one generation of `app`, sharing what lasts across generations.
-    pub fn build(app: &App, lasting: &Lasting, origins: &Origins) -> Host {
+    pub fn build(app: &App, source: Arc<dyn Source>, lasting: &Lasting, origins: &Origins) -> Host {
         let builtins = Arc::new(Builtins::new(app, lasting, origins));
         let scripts = Scripts::new(
             app,
+            source,
             &lasting.dirs,
             Arc::clone(&builtins) as Arc<dyn Dispatch>,
         );

@@ -55,10 +55,9 @@ fn without_mnemonic(label: &str) -> String {
     out
 }
 
-/// What the app declares, in a few lines. Paths are shown relative to the app folder so the
+/// What the app declares, in a few lines. Paths are relative to the app folder, so the
 /// output is the same wherever the app lives.
 pub fn summary(file: &str, app: &App, warnings: usize) -> String {
-    let rel = |p: &Path| p.strip_prefix(&app.dir).unwrap_or(p).display().to_string();
     let mut s = String::new();
     let version = app
         .version
@@ -70,7 +69,7 @@ pub fn summary(file: &str, app: &App, warnings: usize) -> String {
         let _ = write!(s, ", {warnings} warning{}", plural(warnings));
     }
     s.push('\n');
-    let _ = writeln!(s, "  frontend   {}/", rel(&app.frontend));
+    let _ = writeln!(s, "  frontend   {}/", app.frontend);
     let windows: Vec<String> = app
         .windows
         .iter()
@@ -88,7 +87,7 @@ pub fn summary(file: &str, app: &App, warnings: usize) -> String {
         };
         let what = match &e.handler {
             Handler::Builtin(b) => format!("builtin {b}"),
-            Handler::Script { path, function } => format!("script {}::{function}", rel(path)),
+            Handler::Script { path, function } => format!("script {}::{function}", path),
         };
         let scope = if e.scope.is_empty() {
             String::new()
@@ -113,7 +112,7 @@ pub fn summary(file: &str, app: &App, warnings: usize) -> String {
     }
     if let Some(t) = &app.tray {
         let n = t.menu.len();
-        let _ = writeln!(s, "  tray       {} ({n} item{})", rel(&t.icon), plural(n));
+        let _ = writeln!(s, "  tray       {} ({n} item{})", t.icon, plural(n));
     }
     let _ = writeln!(s, "  csp        {}", app.security.csp_header());
     s

@@ -7,13 +7,13 @@ use crate::generation::Mode;
 use crate::runtime::{self, Options, Setup};
 
 pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
-    let app = match super::run::load(dir) {
-        Ok(app) => app,
-        Err(code) => return Ok(code),
+    let checked = crate::check(dir);
+    let Some(app) = super::run::accept(&checked) else {
+        return Ok(ExitCode::FAILURE);
     };
     let setup = Setup {
         opts: Options::from_env(),
-        assets: Box::new(super::run::folder_assets),
+        source: checked.source,
         mode: Mode::Dev,
     };
     runtime::run(app, setup)?;

@@ -24,6 +24,7 @@ pub use overlay::Overlay;
 
 use crate::generation::{Core, Generation};
 use crate::manifest::{self, App, Change};
+use crate::source::{Lookup, Source};
 use crate::watch::{Batch, Kind, Layout, ReloadGuard};
 
 /// How often the batch feeder calls [`Reloader::on_tick`] while it wants ticks.
@@ -64,7 +65,8 @@ pub type Send = Box<dyn Fn(Action) + std::marker::Send>;
 /// The dev loop's memory between batches: the errors showing, the reload guard.
 pub struct Reloader {
     core: Arc<Core>,
-    manifest: PathBuf,
+    /// The app folder (canonical), which the watcher's paths are in.
+    folder: PathBuf,
     send: Send,
     guard: ReloadGuard,
     /// The manifest's diagnostics while it is broken.
@@ -76,7 +78,7 @@ pub struct Reloader {
     /// The frontend folder's absence, while it is missing.
     frontend_missing: Option<String>,
     /// Script compile errors, by script path.
-    script_errors: BTreeMap<PathBuf, String>,
+    script_errors: BTreeMap<String, String>,
     /// Frontend files saved while reloads were paused: reloaded once the app is quiet.
     held: Vec<String>,
     /// Where the watcher should look, when a manifest change moved the frontend.
@@ -89,9 +91,14 @@ impl Reloader {
     pub fn new(core: Arc<Core>, send: Send) -> Reloader {
         let first = core.current();
         compile_scripts(&first);
+        let folder = core
+            .source()
+            .folder()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         Reloader {
             core,
-            manifest: first.app.manifest.clone(),
+            folder,
             send,
             guard: ReloadGuard::default(),
             manifest_error: None,
@@ -119,13 +126,19 @@ impl Reloader {
         }
     }
 
-    /// Where the watcher looks for `app`'s files.
-    pub fn layout(app: &App) -> Layout {
+    /// Where the watcher looks for the files of `app`, whose folder is `folder` (canonical).
+    pub fn layout(folder: &Path, app: &App) -> Layout {
         Layout {
-            dir: app.dir.clone(),
-            manifest: app.manifest.clone(),
-            frontend: app.frontend.clone(),
+            dir: folder.to_path_buf(),
+            manifest: folder.join(&app.manifest),
+            frontend: folder.join(&app.frontend),
         }
+    }
+
+    /// `path` (in the app folder) as the app's source names it.
+    fn rel(&self, path: &Path) -> String {
+        let rel = path.strip_prefix(&self.folder).unwrap_or(path);
+        rel.to_string_lossy().into_owned()
     }
 
     /// Carries out one batch of changes, in the order that makes each step see the last:
@@ -164,6 +177,7 @@ impl Reloader {
         }
         if !recheck {
             // An icon the manifest names changed on disk: show it again.
+            let others: Vec<String> = others.iter().map(|p| self.rel(p)).collect();
             let icons = icon_changes(&current.app, &others);
             if !icons.is_empty() && !self.broken() {
                 (self.send)(Action::Apply {
@@ -173,7 +187,7 @@ impl Reloader {
                 });
             }
         }
-        let missing = missing_frontend(&self.core.current().app);
+        let missing = missing_frontend(self.core.source().as_ref(), &self.core.current().app);
         if let Some(text) = missing.as_ref().filter(|_| self.frontend_missing.is_none()) {
             (self.send)(Action::Say(format!(
                 "{text}; pages are not reloaded meanwhile"
@@ -239,7 +253,12 @@ impl Reloader {
 
     /// Checks the manifest again; swaps in a new generation when it is good.
     fn manifest_changed(&mut self, started: Instant) {
-        let checked = crate::check(&self.manifest);
+        let manifest = self.core.current().app.manifest.clone();
+        let checked = manifest::check_in(
+            Arc::clone(self.core.source()),
+            &manifest,
+            &crate::script::Checker,
+        );
         let Some(app) = checked.app.as_ref().filter(|_| !checked.has_errors()) else {
             let text = checked.render();
             if self.manifest_error.as_deref() != Some(text.as_str()) {
@@ -263,12 +282,7 @@ impl Reloader {
             .map(ToString::to_string)
             .collect();
         if !restart.is_empty() && restart != self.restart {
-            let file = self
-                .manifest
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy();
-            (self.send)(Action::Say(format!("{file} {}", restart.join("; "))));
+            (self.send)(Action::Say(format!("{manifest} {}", restart.join("; "))));
         }
         self.restart = restart;
         // Until the restart, the process runs on what it started with (`app.info` must not
@@ -286,7 +300,7 @@ impl Reloader {
             Ok(generation) => {
                 compile_scripts(&generation);
                 if old.app.frontend != app.frontend || old.app.manifest != app.manifest {
-                    self.layout_changed = Some(Self::layout(app));
+                    self.layout_changed = Some(Self::layout(&self.folder, app));
                 }
                 (self.send)(Action::Apply {
                     generation,
@@ -303,15 +317,11 @@ impl Reloader {
     fn script_changed(&mut self, path: &Path) {
         let started = Instant::now();
         let generation = self.core.current();
-        let rel = path
-            .strip_prefix(&generation.app.dir)
-            .unwrap_or(path)
-            .display()
-            .to_string();
-        match generation.scripts.refresh(path) {
+        let rel = self.rel(path);
+        match generation.scripts.refresh(&rel) {
             Ok(false) => {}
             Ok(true) => {
-                let was_broken = self.script_errors.remove(path).is_some();
+                let was_broken = self.script_errors.remove(&rel).is_some();
                 (self.send)(Action::Say(format!(
                     "script  {rel} → compiled; the next call runs it ({} ms){}",
                     started.elapsed().as_millis(),
@@ -322,7 +332,7 @@ impl Reloader {
                 (self.send)(Action::Say(format!(
                     "script  {rel} → {e}; the last version that compiled stays in force"
                 )));
-                self.script_errors.insert(path.to_path_buf(), e.to_string());
+                self.script_errors.insert(rel, e.to_string());
             }
         }
     }
@@ -355,19 +365,19 @@ fn compile_scripts(generation: &Generation) {
 }
 
 /// What to say while the frontend folder `app` serves from is gone (deleted, or renamed away).
-fn missing_frontend(app: &App) -> Option<String> {
-    if app.frontend.is_dir() {
+fn missing_frontend(source: &dyn Source, app: &App) -> Option<String> {
+    if matches!(source.lookup(&app.frontend), Lookup::Dir) {
         return None;
     }
-    let rel = app.frontend.strip_prefix(&app.dir).unwrap_or(&app.frontend);
     Some(format!(
         "the frontend folder `{}` is missing (deleted or renamed?)",
-        rel.display()
+        app.frontend
     ))
 }
 
-/// The changes that show the app's or the tray's icon again when its file is among `paths`.
-fn icon_changes(app: &App, paths: &[PathBuf]) -> Vec<Change> {
+/// The changes that show the app's or the tray's icon again when its file is among `paths`
+/// (as the source names them).
+fn icon_changes(app: &App, paths: &[String]) -> Vec<Change> {
     let mut changes = Vec::new();
     if app.icon.as_ref().is_some_and(|i| paths.contains(i)) {
         changes.push(Change::Icon(app.icon.clone()));

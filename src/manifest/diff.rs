@@ -12,8 +12,6 @@
 //!   keeps its place and focus; a window added later gets the new values.
 //! - The order of the windows: windows are matched by label.
 
-use std::path::PathBuf;
-
 use super::resolve::{App, Endpoint, Handler, MenuEntry, Tray, Window};
 
 /// Keys whose change a running process cannot take, and why. `app.id` names the data folder
@@ -76,11 +74,11 @@ pub enum Change {
     MaxPayload(u64),
     DevUrl(Option<String>),
     /// The frontend folder, canonical.
-    Frontend(PathBuf),
+    Frontend(String),
     SpaFallback(bool),
     /// `app.name` or `app.version` (what `app.info` answers and an About item shows).
     Info,
-    Icon(Option<PathBuf>),
+    Icon(Option<String>),
     QuitOnLastWindowClosed(bool),
 }
 
@@ -120,7 +118,6 @@ pub fn diff(old: &App, new: &App) -> Vec<Change> {
     // Every field named, so that a field added to `App` does not compile until it is either
     // compared here or named as not a change.
     let App {
-        dir: _,
         manifest: _,
         id,
         name,

@@ -16,14 +16,16 @@ mod resolve;
 pub mod suggest;
 pub mod validate;
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use diff::{Change, WindowChange, diff};
 pub use model::{Manifest, Predefined};
 pub use path::KeyPath;
 pub use resolve::*;
+
+use crate::source::{Folder, ReadError, Source};
 
 /// The function `on = [...]` endpoints' scripts define to receive events.
 pub const EVENT_FN: &str = "on_event";
@@ -101,6 +103,8 @@ impl Format {
 pub struct Checked {
     /// The manifest file, as the caller named it (for messages).
     pub file: PathBuf,
+    /// Where the app's files are read from; the resolved app's paths are relative to it.
+    pub source: Arc<dyn Source>,
     /// Its text, when it could be read.
     pub text: String,
     pub diagnostics: Vec<Diagnostic>,
@@ -109,9 +113,10 @@ pub struct Checked {
 }
 
 impl Checked {
-    fn new(file: &Path, text: String) -> Self {
+    fn new(source: Arc<dyn Source>, file: &Path, text: String) -> Self {
         Checked {
             file: file.to_path_buf(),
+            source,
             text,
             diagnostics: Vec::new(),
             app: None,
@@ -119,8 +124,8 @@ impl Checked {
     }
 
     /// The manifest could not be read at all.
-    fn unreadable(file: &Path, message: String) -> Self {
-        let mut c = Checked::new(file, String::new());
+    fn unreadable(source: Arc<dyn Source>, file: &Path, message: String) -> Self {
+        let mut c = Checked::new(source, file, String::new());
         c.diagnostics.push(Diagnostic::error(message));
         c
     }
@@ -190,24 +195,69 @@ pub fn locate(target: &Path) -> Result<PathBuf, String> {
     }
 }
 
-/// Reads and checks the manifest at `target` (a manifest file or an app folder); its scripts
-/// are compiled with `scripts`.
+/// Reads and checks the manifest at `target` (a manifest file or an app folder on disk); its
+/// scripts are compiled with `scripts`.
 pub fn check_with(target: &Path, scripts: &dyn ScriptCheck) -> Checked {
     let file = match locate(target) {
         Ok(f) => f,
-        Err(msg) => return Checked::unreadable(target, msg),
+        Err(msg) => {
+            return Checked::unreadable(Arc::new(Folder::lenient(target)), target, msg);
+        }
     };
-    match read_text(&file) {
-        Ok(text) => check_text_with(&file, text, scripts),
-        Err(msg) => Checked::unreadable(&file, msg),
+    let (dir, name) = split(&file);
+    check_in(Arc::new(Folder::lenient(&dir)), &name, scripts)
+}
+
+/// Reads and checks the manifest `name` at the root of `source` (a folder, a packaged payload,
+/// files built into the host).
+pub fn check_in(source: Arc<dyn Source>, name: &str, scripts: &dyn ScriptCheck) -> Checked {
+    let file = PathBuf::from(source.describe(name));
+    let text = match source.read(name, MAX_MANIFEST_BYTES) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let shown = file.display();
+            let msg = match e {
+                ReadError::Dir => format!("`{shown}` is a folder, not a manifest file"),
+                ReadError::TooLarge { len, limit } => {
+                    format!("`{shown}` is {len} bytes; a manifest may be at most {limit} bytes")
+                }
+                e => format!("`{shown}` {e}"),
+            };
+            return Checked::unreadable(source, &file, msg);
+        }
+    };
+    match utf8(&file, text.into_owned()) {
+        Ok(text) => checked(source, name, &file, text, scripts),
+        Err(msg) => Checked::unreadable(source, &file, msg),
     }
 }
 
 /// Checks manifest `text` as if read from `file` (whose folder holds the app's files). The
 /// format follows the file's extension: `.json5`/`.json` is JSON5, anything else TOML.
 pub fn check_text_with(file: &Path, text: String, scripts: &dyn ScriptCheck) -> Checked {
-    let mut checked = Checked::new(file, text);
-    let parsed = match Format::of(file) {
+    let (dir, name) = split(file);
+    checked(Arc::new(Folder::lenient(&dir)), &name, file, text, scripts)
+}
+
+/// A manifest file's folder and name.
+fn split(file: &Path) -> (PathBuf, String) {
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (dir, name)
+}
+
+fn checked(
+    source: Arc<dyn Source>,
+    name: &str,
+    file: &Path,
+    text: String,
+    scripts: &dyn ScriptCheck,
+) -> Checked {
+    let mut checked = Checked::new(source, file, text);
+    let parsed = match Format::of(Path::new(name)) {
         Format::Toml => parse::toml(&checked.text),
         Format::Json5 => parse::json5(&checked.text),
     };
@@ -234,15 +284,10 @@ pub fn check_text_with(file: &Path, text: String, scripts: &dyn ScriptCheck) -> 
     let Some(manifest) = manifest else {
         return checked;
     };
-    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let dir = if dir.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        dir
-    };
+    let source = Arc::clone(&checked.source);
     // Validate what was left after the type errors were pruned, without repeating them as
     // "missing" or "invalid" keys.
-    for mut d in validate::validate(&manifest, &dir, scripts) {
+    for mut d in validate::validate(&manifest, source.as_ref(), scripts) {
         if d.path
             .as_ref()
             .is_some_and(|p| pruned.iter().any(|bad| p.starts_with(bad)))
@@ -253,7 +298,7 @@ pub fn check_text_with(file: &Path, text: String, scripts: &dyn ScriptCheck) -> 
         checked.diagnostics.push(d);
     }
     if !checked.has_errors() {
-        match resolve::resolve(&manifest, &dir, file) {
+        match resolve::resolve(&manifest, source.as_ref(), name) {
             Ok(app) => checked.app = Some(app),
             Err(msg) => checked.diagnostics.push(Diagnostic::error(msg)),
         }
@@ -283,38 +328,18 @@ fn place(d: &mut Diagnostic, root: &node::Node) {
     }
 }
 
-fn read_text(file: &Path) -> Result<String, String> {
-    let name = file.display();
-    let md = std::fs::metadata(file).map_err(|e| format!("cannot read `{name}`: {e}"))?;
-    if md.is_dir() {
-        return Err(format!("`{name}` is a folder, not a manifest file"));
-    }
-    if !md.is_file() {
-        return Err(format!("`{name}` is not a regular file"));
-    }
-    if md.len() > MAX_MANIFEST_BYTES {
-        return Err(format!(
-            "`{name}` is {} bytes; a manifest may be at most {} bytes",
-            md.len(),
-            MAX_MANIFEST_BYTES
-        ));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(file)
-        .and_then(|f| f.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| format!("cannot read `{name}`: {e}"))?;
-    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
-        return Err(format!(
-            "`{name}` grew past {MAX_MANIFEST_BYTES} bytes while being read"
-        ));
-    }
+/// The manifest's bytes as text, or a message that says where the first bad byte is.
+fn utf8(file: &Path, bytes: Vec<u8>) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let (line, col, _) = diagnostic::locate(
             std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or_default(),
             at,
         );
-        format!("`{name}` is not valid UTF-8 (invalid byte at {line}:{col}); is it a text file?")
+        format!(
+            "`{}` is not valid UTF-8 (invalid byte at {line}:{col}); is it a text file?",
+            file.display()
+        )
     })
 }
 

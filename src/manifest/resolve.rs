@@ -1,11 +1,13 @@
-//! What the host runs: the manifest with defaults applied, paths made absolute and canonical,
-//! and menu entries sorted into kinds. Built only from a manifest that validated cleanly.
+//! What the host runs: the manifest with defaults applied, paths made relative to the app's
+//! [`Source`] in one normal form, and menu entries sorted into kinds. Built only from a
+//! manifest that validated cleanly. The same `App` runs from a folder, a packaged payload or
+//! files built into the host: nothing here names a place on disk.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::model::{self, ItemKind, Manifest, MenuItem, Predefined};
+use crate::source::{Lookup, Source, normal};
 
 pub const DEFAULT_WIDTH: u32 = 800;
 pub const DEFAULT_HEIGHT: u32 = 600;
@@ -13,15 +15,14 @@ pub const DEFAULT_HEIGHT: u32 = 600;
 /// `PartialEq` lets `dev` skip a save that changed nothing the app runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct App {
-    /// The app folder, canonical.
-    pub dir: PathBuf,
-    pub manifest: PathBuf,
+    /// The manifest's name in the source (`app.toml`).
+    pub manifest: String,
     pub id: String,
     pub name: String,
     pub version: Option<String>,
-    /// The frontend folder, canonical.
-    pub frontend: PathBuf,
-    pub icon: Option<PathBuf>,
+    /// The frontend folder (`web`; `""` when it is the app folder itself).
+    pub frontend: String,
+    pub icon: Option<String>,
     pub spa_fallback: bool,
     pub quit_on_last_window_closed: bool,
     pub windows: Vec<Window>,
@@ -104,7 +105,7 @@ pub fn csp_text(directives: &[(String, Vec<String>)]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handler {
     Builtin(String),
-    Script { path: PathBuf, function: String },
+    Script { path: String, function: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,7 +248,7 @@ impl MenuEntry {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tray {
-    pub icon: PathBuf,
+    pub icon: String,
     pub tooltip: Option<String>,
     pub title: Option<String>,
     pub emit: Option<String>,
@@ -258,22 +259,40 @@ fn entries(items: &[MenuItem]) -> Result<Vec<MenuEntry>, String> {
     items.iter().map(MenuEntry::from_model).collect()
 }
 
-fn canonical(p: &Path) -> Result<PathBuf, String> {
-    p.canonicalize()
-        .map_err(|e| format!("cannot resolve `{}`: {e}", p.display()))
+/// `rel` (a path the manifest names, which validation kept inside the app) in normal form.
+fn relative(rel: &str) -> Result<String, String> {
+    normal(rel).ok_or_else(|| format!("`{rel}` is not a path inside the app folder"))
 }
 
-/// Builds the [`App`] from a manifest that `validate` accepted.
-pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, String> {
-    let dir = canonical(dir)?;
+/// `rel`, which must be a file of `source`.
+fn file(source: &dyn Source, rel: &str) -> Result<String, String> {
+    let rel = relative(rel)?;
+    match source.lookup(&rel) {
+        Lookup::File(_) => Ok(rel),
+        _ => Err(format!("`{}` is not a file", source.describe(&rel))),
+    }
+}
+
+/// Builds the [`App`] from a manifest that `validate` accepted, whose paths are relative to
+/// `source`'s root and whose own name there is `manifest`.
+pub(super) fn resolve(m: &Manifest, source: &dyn Source, manifest: &str) -> Result<App, String> {
     let a = m.app.clone().unwrap_or_default();
     let name = a.name.clone().unwrap_or_default();
-    let frontend = canonical(&dir.join(a.frontend_or_default()))?;
-    if !frontend.starts_with(&dir) {
-        return Err(format!(
-            "the frontend folder resolves to `{}`, outside the app folder",
-            frontend.display()
-        ));
+    let frontend = relative(a.frontend_or_default())?;
+    match source.lookup(&frontend) {
+        Lookup::Dir => {}
+        Lookup::Outside => {
+            return Err(format!(
+                "the frontend folder `{}` resolves outside the app folder",
+                source.describe(&frontend)
+            ));
+        }
+        _ => {
+            return Err(format!(
+                "the frontend folder `{}` is not a folder",
+                source.describe(&frontend)
+            ));
+        }
     }
 
     let mut windows: Vec<Window> = m.window.iter().map(|w| window(w, &name)).collect();
@@ -305,7 +324,7 @@ pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, 
         let handler = match (&e.builtin, &e.script) {
             (Some(b), _) => Handler::Builtin(b.clone()),
             (None, Some(s)) => Handler::Script {
-                path: canonical(&dir.join(s))?,
+                path: file(source, s)?,
                 function: e.function_or_default(name).to_owned(),
             },
             (None, None) => return Err(format!("endpoint `{name}` has no handler")),
@@ -341,7 +360,7 @@ pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, 
         .collect::<Result<_, String>>()?;
     let tray = match &m.tray {
         Some(t) => Some(Tray {
-            icon: canonical(&dir.join(t.icon.as_deref().unwrap_or_default()))?,
+            icon: file(source, t.icon.as_deref().unwrap_or_default())?,
             tooltip: t.tooltip.clone(),
             title: t.title.clone(),
             emit: t.emit.clone(),
@@ -350,12 +369,12 @@ pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, 
         None => None,
     };
     let icon = match &a.icon {
-        Some(i) => Some(canonical(&dir.join(i))?),
+        Some(i) => Some(file(source, i)?),
         None => None,
     };
 
     Ok(App {
-        manifest: canonical(manifest)?,
+        manifest: manifest.to_owned(),
         id: a.id.clone().unwrap_or_default(),
         name,
         version: a.version.clone(),
@@ -372,7 +391,6 @@ pub(super) fn resolve(m: &Manifest, dir: &Path, manifest: &Path) -> Result<App, 
         dev_url: m.dev.as_ref().and_then(|d| d.url.clone()),
         dev_poll: m.dev.as_ref().and_then(|d| d.poll).unwrap_or(false),
         dev_command: m.dev.as_ref().and_then(|d| d.command.clone()),
-        dir,
     })
 }
 

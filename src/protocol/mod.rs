@@ -17,8 +17,8 @@ use std::sync::Arc;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 
-use crate::assets::{Asset, Assets, Lookup};
 use crate::manifest::Security;
+use crate::source::{Asset, Lookup, Source};
 
 pub use csp::{Policy, fresh_nonce, policy, stamp};
 pub use dev_csp::dev_server_policy;
@@ -56,7 +56,8 @@ pub fn waiting_page() -> Response<Body> {
 
 /// What the protocol serves and how.
 pub struct Site {
-    pub assets: Arc<dyn Assets>,
+    /// The frontend folder: nothing outside it is served.
+    pub files: Arc<dyn Source>,
     pub security: Security,
     /// Serve `index.html` for unknown paths that look like page routes.
     pub spa_fallback: bool,
@@ -96,6 +97,12 @@ pub fn respond(site: &Site, req: &Request<Vec<u8>>) -> Response<Body> {
         Found::Nothing => {
             return pages::not_found(&format!("/{}", path.rel));
         }
+        Found::Broken => {
+            return pages::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "This file is damaged or cannot be read; the app's log says why.",
+            );
+        }
     };
     let mut r = serve(site, req, asset, &rel);
     if head {
@@ -108,6 +115,7 @@ enum Found {
     Asset(Asset, String),
     Redirect(String),
     Nothing,
+    Broken,
 }
 
 fn find(site: &Site, path: &SafePath, wants_page: bool) -> Found {
@@ -116,7 +124,7 @@ fn find(site: &Site, path: &SafePath, wants_page: bool) -> Found {
     } else {
         path.rel.clone()
     };
-    match site.assets.lookup(&rel) {
+    match site.files.lookup(&rel) {
         Lookup::File(a) => return Found::Asset(a, rel),
         Lookup::Dir if !path.dir => {
             let last = path.rel.rsplit('/').next().unwrap_or_default();
@@ -126,11 +134,16 @@ fn find(site: &Site, path: &SafePath, wants_page: bool) -> Found {
             tracing::warn!("refused /{rel}: it resolves outside the frontend folder");
             return Found::Nothing;
         }
+        Lookup::Broken(why) => {
+            // A packaged file that fails its integrity check, a FIFO, an unreadable file.
+            tracing::error!("refused /{rel}: it {why}");
+            return Found::Broken;
+        }
         Lookup::Dir | Lookup::Missing => {}
     }
     if site.spa_fallback
         && wants_page
-        && let Lookup::File(a) = site.assets.lookup("index.html")
+        && let Lookup::File(a) = site.files.lookup("index.html")
     {
         return Found::Asset(a, "index.html".to_owned());
     }

@@ -6,7 +6,7 @@ use http::{Request, StatusCode};
 use proptest::prelude::*;
 
 use super::*;
-use crate::assets::{Embedded, Folder};
+use crate::source::{Builtin, Folder, Source};
 
 const SECRET: &str = "TOP-SECRET-OUTSIDE";
 
@@ -37,7 +37,7 @@ fn site(spa: bool) -> (tempfile::TempDir, Site) {
     symlink("../secret.txt", web.join("sub/rel-leak.txt")).unwrap();
     symlink(web.join("app.js"), web.join("inside-link.js")).unwrap();
     let site = Site {
-        assets: Arc::new(Folder::new(&web).unwrap()),
+        files: Arc::new(Folder::new(&web).unwrap()),
         security: crate::manifest::Security {
             csp: vec![("default-src".into(), vec!["'self'".into()])],
             csp_nonce: vec!["script-src".into(), "style-src".into()],
@@ -337,7 +337,7 @@ fn embedded_files_are_lent_not_copied() {
     static DIR: include_dir::Dir<'static> =
         include_dir::include_dir!("$CARGO_MANIFEST_DIR/templates/init");
     let site = Site {
-        assets: Arc::new(Embedded::new(&DIR, "web")),
+        files: Arc::new(Builtin::new(&DIR, "web", "templates")),
         security: crate::manifest::Security {
             csp: vec![],
             csp_nonce: vec![],
@@ -358,8 +358,8 @@ fn embedded_files_are_lent_not_copied() {
         StatusCode::NOT_FOUND
     );
     assert!(matches!(
-        Embedded::new(&DIR, "").lookup("web"),
-        crate::assets::Lookup::Dir
+        Builtin::new(&DIR, "", "templates").lookup("web"),
+        crate::source::Lookup::Dir
     ));
     assert_eq!(
         get(&site, "app://localhost/nope", &[]).status(),

@@ -113,11 +113,7 @@ impl Ui {
                 started,
             } => {
                 // `app.toml` or `app.json5`, as the app names it.
-                let file = generation
-                    .app
-                    .manifest
-                    .file_name()
-                    .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+                let file = generation.app.manifest.clone();
                 for change in &changes {
                     self.apply(change, &generation, target);
                     say(&format!("{file} {change}"));
@@ -159,7 +155,13 @@ impl Ui {
         };
         if let Some(command) = &generation.app.dev_command {
             say(&format!("starting `{command}`"));
-            self.dev_server = Some(DevServer::start(command, &generation.app.dir)?);
+            let folder = self
+                .core
+                .source()
+                .folder()
+                .ok_or_else(|| anyhow::anyhow!("`[dev] command` runs in an app folder on disk"))?
+                .to_path_buf();
+            self.dev_server = Some(DevServer::start(command, &folder)?);
         }
         if crate::dev::server::answers(&url) {
             return Ok(());
@@ -241,7 +243,10 @@ impl Ui {
                 }
             }
             Change::Icon(path) => {
-                let icon = path.as_deref().and_then(super::window_icon);
+                let source = self.core.source();
+                let icon = path
+                    .as_deref()
+                    .and_then(|p| super::window_icon(source.as_ref(), p));
                 for w in self.windows.values() {
                     w.window.set_window_icon(icon.clone());
                 }
@@ -382,11 +387,10 @@ impl Ui {
         if self.tray.is_some() {
             // Dropping the old icon takes it off the panel before the new one is added.
             self.tray = None;
-            self.tray = Some(
-                app.tray
-                    .as_ref()
-                    .and_then(|t| tray::create(t, app, &mut actions, self.proxy.clone())),
-            );
+            let source = Arc::clone(self.core.source());
+            self.tray = Some(app.tray.as_ref().and_then(|t| {
+                tray::create(t, app, source.as_ref(), &mut actions, self.proxy.clone())
+            }));
         }
         self.actions = actions;
     }

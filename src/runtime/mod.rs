@@ -28,10 +28,11 @@ use tao::platform::unix::EventLoopBuilderExtUnix;
 use wry::{RequestAsyncResponder, WebContext, WebViewId};
 
 use crate::builtins::{Lasting, UiRequest, paths::AppDirs};
-use crate::generation::{AssetsFor, Core, EmitFn, Mode};
+use crate::generation::{Core, EmitFn, Mode};
 use crate::ipc::{self, IpcError};
 use crate::manifest::App;
 use crate::protocol;
+use crate::source::Source;
 use crate::watch::Watcher;
 
 /// How the host was asked to run, beyond the manifest.
@@ -88,8 +89,8 @@ type ProtocolHandler =
 /// How the windows and their pages are set up, whatever the generation.
 pub struct Setup {
     pub opts: Options,
-    /// Where each generation's frontend files come from.
-    pub assets: AssetsFor,
+    /// Where the app's files are read from (every generation reads the same source).
+    pub source: Arc<dyn Source>,
     pub mode: Mode,
 }
 
@@ -127,7 +128,10 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
         tracing::info!("automation on: this app accepts a WebDriver session");
         context.set_allows_automation(true);
     }
-    let icon = app.icon.as_deref().and_then(window_icon);
+    let icon = app
+        .icon
+        .as_deref()
+        .and_then(|i| window_icon(setup.source.as_ref(), i));
     let key = ipc::launch_key().context("no randomness for the launch key")?;
     // A script's `emit` reaches the windows the way a page's does, through the event loop.
     let emit: EmitFn = {
@@ -143,10 +147,10 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
     let lasting = Lasting::new(&dirs, ui_channel(proxy.clone()));
     let core = Arc::new(Core::new(
         app,
+        setup.source,
         key.clone(),
         setup.mode,
         lasting,
-        setup.assets,
         Some(emit),
     )?);
     let first = core.current();
@@ -227,7 +231,12 @@ fn dev_loop(
     crate::dev::keys(to_ui(proxy.clone()));
     let send = to_ui(proxy.clone());
     let reloader_core = Arc::clone(core);
-    let layout = crate::dev::Reloader::layout(&generation.app);
+    let folder = core
+        .source()
+        .folder()
+        .context("`apphost dev` runs an app folder on disk")?
+        .to_path_buf();
+    let layout = crate::dev::Reloader::layout(&folder, &generation.app);
     let opts = crate::watch::Options {
         poll: generation.app.dev_poll,
     };
@@ -279,18 +288,19 @@ fn dev_loop(
     let _ = slot.set(Arc::downgrade(&watcher));
     apply::say(&format!(
         "watching {} (save a file to see it applied; keys: r reloads, q quits)",
-        generation.app.dir.display()
+        core.source().describe("")
     ));
     Ok(watcher)
 }
 
-fn window_icon(path: &std::path::Path) -> Option<tao::window::Icon> {
-    match crate::icon::load(path) {
+/// The window icon `rel` of `source`; a problem is logged, and the window has none.
+pub(crate) fn window_icon(source: &dyn Source, rel: &str) -> Option<tao::window::Icon> {
+    match crate::icon::load(source, rel) {
         Ok(i) => tao::window::Icon::from_rgba(i.pixels, i.width, i.height)
             .map_err(|e| tracing::warn!("window icon: {e}"))
             .ok(),
         Err(e) => {
-            tracing::warn!("window icon {}: {e}", path.display());
+            tracing::warn!("window icon {}: {e}", source.describe(rel));
             None
         }
     }

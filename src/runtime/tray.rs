@@ -6,14 +6,16 @@ use tray_icon::{TrayIcon, TrayIconBuilder, TrayIconEvent};
 
 use super::{UserEvent, menu};
 use crate::manifest::{App, Tray};
+use crate::source::Source;
 
 pub fn create(
     t: &Tray,
     app: &App,
+    source: &dyn Source,
     actions: &mut menu::Actions,
     proxy: EventLoopProxy<UserEvent>,
 ) -> Option<TrayIcon> {
-    let icon = match crate::icon::load(&t.icon) {
+    let icon = match crate::icon::load(source, &t.icon) {
         Ok(i) => match tray_icon::Icon::from_rgba(i.pixels, i.width, i.height) {
             Ok(icon) => icon,
             Err(e) => {
@@ -24,7 +26,7 @@ pub fn create(
         Err(e) => {
             tracing::warn!(
                 "tray icon {}: {e}; running without a tray",
-                t.icon.display()
+                source.describe(&t.icon)
             );
             return None;
         }

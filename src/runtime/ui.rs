@@ -186,11 +186,16 @@ impl Ui {
     pub(super) fn first_page_loaded(&mut self, target: &Target) {
         if self.tray.is_none() {
             let app = Arc::clone(&self.core.current().app);
-            self.tray = Some(
-                app.tray
-                    .as_ref()
-                    .and_then(|t| tray::create(t, &app, &mut self.actions, self.proxy.clone())),
-            );
+            self.tray = Some(app.tray.as_ref().and_then(|t| {
+                let source = self.core.source();
+                tray::create(
+                    t,
+                    &app,
+                    source.as_ref(),
+                    &mut self.actions,
+                    self.proxy.clone(),
+                )
+            }));
         }
         for w in self.later.take().unwrap_or_default() {
             if let Err(e) = self.open(target, &w, false) {

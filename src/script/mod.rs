@@ -1,7 +1,8 @@
 //! Script endpoints: Rhai functions in the app's `scripts/*.rhai`, run in a sandbox
-//! ([`sandbox`]) with a small host API ([`api`]). Each script file is compiled once and its AST
-//! cached, keyed on the file's path and stamped with its modification time and length, so an
-//! edited script is recompiled on its next call; the dev watcher compiles it ahead with
+//! ([`sandbox`]) with a small host API ([`api`]). Scripts are read from the app's [`Source`].
+//! Each script file is compiled once and its AST cached, keyed on the file's path and stamped
+//! with the source's stamp of it (a folder's: modification time and length), so an edited
+//! script is recompiled on its next call; the dev watcher compiles it ahead with
 //! [`Scripts::refresh`], and a version that does not compile never replaces one that did. A
 //! call runs on the thread that dispatches it (the IPC layer gives
 //! every script call its own worker thread), so calls run in parallel and the per-thread
@@ -19,10 +20,8 @@ mod sandbox;
 
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::SystemTime;
 
 use rhai::{AST, CallFnOptions, Dynamic, Engine, Scope};
 
@@ -30,6 +29,7 @@ use crate::builtins::paths::AppDirs;
 use crate::ipc::{Args, Dispatch, IpcError, Reply};
 use crate::manifest::{App, Endpoint, Handler, Limits};
 use crate::pattern::wildcard_match;
+use crate::source::Source;
 
 /// Sends an event to every window: (source, event, JSON text). The source is
 /// [`SCRIPT_SOURCE`] followed by the endpoint's name; no window label contains `:`, so pages can
@@ -63,8 +63,7 @@ pub struct Shared {
 struct Prepared {
     name: String,
     endpoint: Arc<Endpoint>,
-    path: PathBuf,
-    /// The path relative to the app folder, for messages.
+    /// The script's path in the source, which messages name too.
     file: String,
     function: String,
     /// Index into [`Scripts::engines`].
@@ -73,24 +72,34 @@ struct Prepared {
 
 /// A compiled script and what it was compiled from.
 struct Compiled {
-    stamp: Option<(SystemTime, u64)>,
+    stamp: Option<String>,
     ast: Arc<AST>,
 }
 
+/// Scripts larger than this are not read (`apphost check` refuses them above 4 MiB).
+const MAX_SCRIPT_BYTES: u64 = 64 << 20;
+
 pub struct Scripts {
     shared: Arc<Shared>,
+    source: Arc<dyn Source>,
     endpoints: HashMap<String, Prepared>,
     /// One engine per distinct set of limits (rhai's limits are the engine's), built on first
     /// use: registering the standard library is not work for the app's start-up.
     engines: Vec<(Limits, OnceLock<Engine>)>,
     /// Keyed on the path and the engine (parse-time limits differ between engines).
-    cache: Mutex<HashMap<(PathBuf, usize), Arc<Compiled>>>,
+    cache: Mutex<HashMap<(String, usize), Arc<Compiled>>>,
     event_runs: AtomicUsize,
 }
 
 impl Scripts {
-    /// `builtins` answers the builtin calls scripts make (store, `invoke`).
-    pub fn new(app: &App, dirs: &AppDirs, builtins: Arc<dyn Dispatch>) -> Scripts {
+    /// `builtins` answers the builtin calls scripts make (store, `invoke`); the scripts are
+    /// read from `source`.
+    pub fn new(
+        app: &App,
+        source: Arc<dyn Source>,
+        dirs: &AppDirs,
+        builtins: Arc<dyn Dispatch>,
+    ) -> Scripts {
         let mut engines: Vec<(Limits, OnceLock<Engine>)> = Vec::new();
         let mut endpoints = HashMap::new();
         for (name, e) in &app.endpoints {
@@ -104,14 +113,12 @@ impl Scripts {
                     engines.len() - 1
                 }
             };
-            let file = path.strip_prefix(&app.dir).unwrap_or(path);
             endpoints.insert(
                 name.clone(),
                 Prepared {
                     name: name.clone(),
                     endpoint: Arc::new(e.clone()),
-                    path: path.clone(),
-                    file: file.display().to_string(),
+                    file: path.clone(),
                     function: function.clone(),
                     engine,
                 },
@@ -125,6 +132,7 @@ impl Scripts {
                 max_payload: app.security.max_payload,
                 emit: OnceLock::new(),
             }),
+            source,
             endpoints,
             engines,
             cache: Mutex::new(HashMap::new()),
@@ -137,10 +145,10 @@ impl Scripts {
         let _ = self.shared.emit.set(emit);
     }
 
-    /// Forgets the compiled form of `path` (canonical, as the resolved manifest names it): the
-    /// next call compiles it again. Calls notice edits by themselves too, from the file's
-    /// modification time and length; the dev watcher compiles ahead with [`Scripts::refresh`].
-    pub fn reload(&self, path: &Path) {
+    /// Forgets the compiled form of `path` (as the resolved manifest names it): the next call
+    /// compiles it again. Calls notice edits by themselves too, from the source's stamp of the
+    /// file; the dev watcher compiles ahead with [`Scripts::refresh`].
+    pub fn reload(&self, path: &str) {
         self.lock_cache().retain(|(p, _), _| p != path);
     }
 
@@ -279,8 +287,8 @@ impl Scripts {
         engine: &Engine,
         limits: &Limits,
     ) -> Result<Arc<Compiled>, IpcError> {
-        let stamp = stamp_of(&p.path);
-        if let Some(c) = self.lock_cache().get(&(p.path.clone(), p.engine))
+        let stamp = self.source.stamp(&p.file);
+        if let Some(c) = self.lock_cache().get(&(p.file.clone(), p.engine))
             && c.stamp == stamp
         {
             return Ok(Arc::clone(c));
@@ -289,13 +297,13 @@ impl Scripts {
         // that compiled (`compile` keeps it), and the error waits for the dev overlay.
         self.compile(p, engine, limits, stamp).or_else(|e| {
             self.lock_cache()
-                .get(&(p.path.clone(), p.engine))
+                .get(&(p.file.clone(), p.engine))
                 .map(Arc::clone)
                 .ok_or(e)
         })
     }
 
-    /// Compiles `p`'s script as it is on disk now and caches it. When that fails and an older
+    /// Compiles `p`'s script as the source has it now and caches it. When that fails and an older
     /// version compiled, the older one stays in force (stamped as current, so that calls do
     /// not compile the broken text again and again) and the error is still returned: a broken
     /// save never takes a working endpoint down.
@@ -304,12 +312,15 @@ impl Scripts {
         p: &Prepared,
         engine: &Engine,
         limits: &Limits,
-        stamp: Option<(SystemTime, u64)>,
+        stamp: Option<String>,
     ) -> Result<Arc<Compiled>, IpcError> {
-        let key = (p.path.clone(), p.engine);
-        let fresh = std::fs::read_to_string(&p.path)
-            .map_err(|e| IpcError::Handler(format!("reading {}: {e}", p.file)))
-            .and_then(|text| {
+        let key = (p.file.clone(), p.engine);
+        let fresh = self
+            .source
+            .read(&p.file, MAX_SCRIPT_BYTES)
+            .map_err(|e| IpcError::Handler(format!("{} {e}", p.file)))
+            .and_then(|bytes| {
+                let text = String::from_utf8_lossy(&bytes);
                 engine
                     .compile(&text)
                     .map_err(|e| error::compile(&p.file, &e, limits))
@@ -340,7 +351,7 @@ impl Scripts {
     /// a script saved broken before its first call still has a version that compiled. Returns
     /// the errors of the files that do not compile.
     pub fn refresh_all(&self) -> Vec<IpcError> {
-        let mut paths: Vec<&Path> = self.endpoints.values().map(|p| p.path.as_path()).collect();
+        let mut paths: Vec<&str> = self.endpoints.values().map(|p| p.file.as_str()).collect();
         paths.sort();
         paths.dedup();
         paths
@@ -349,26 +360,26 @@ impl Scripts {
             .collect()
     }
 
-    /// Compiles `path` (canonical, as the resolved manifest names it) for every endpoint that
+    /// Compiles `path` (as the resolved manifest names it) for every endpoint that
     /// runs it, now, off the calls' path: the dev watcher calls this when the file changes, so
     /// the next call finds it ready. Calls already running finish on the code they started
     /// with. On a compile error the last version that compiled stays in force and the error
     /// (with `file:line:col`) is returned. `Ok(false)`: no endpoint runs this file.
-    pub fn refresh(&self, path: &Path) -> Result<bool, IpcError> {
-        let stamp = stamp_of(path);
+    pub fn refresh(&self, path: &str) -> Result<bool, IpcError> {
+        let stamp = self.source.stamp(path);
         let mut used = false;
-        for p in self.endpoints.values().filter(|p| p.path == path) {
+        for p in self.endpoints.values().filter(|p| p.file == path) {
             used = true;
             let Some((limits, engine)) = self.engines.get(p.engine) else {
                 continue;
             };
             let engine = engine.get_or_init(|| build_engine(limits));
-            self.compile(p, engine, limits, stamp)?;
+            self.compile(p, engine, limits, stamp.clone())?;
         }
         Ok(used)
     }
 
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<(PathBuf, usize), Arc<Compiled>>> {
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, usize), Arc<Compiled>>> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -378,13 +389,6 @@ fn build_engine(limits: &Limits) -> Engine {
     let mut engine = sandbox::engine(limits);
     api::register(&mut engine);
     engine
-}
-
-/// What tells one version of a file from the next: its modification time and length.
-fn stamp_of(path: &Path) -> Option<(SystemTime, u64)> {
-    std::fs::metadata(path)
-        .ok()
-        .and_then(|m| Some((m.modified().ok()?, m.len())))
 }
 
 /// A problem `apphost check` reports in a script.

@@ -227,7 +227,7 @@ pub fn fixture_with_port(port: u16) -> Fixture {
     )
     .unwrap();
     let ui = Box::new(|_, _| Err(IpcError::Unavailable("no UI in this test".into())));
-    let host = Arc::new(Host::new(&app, &dirs, ui));
+    let host = Arc::new(Host::new(&app, checked.source.clone(), &dirs, ui));
     let router = Router::new(&app, "k".repeat(64), vec![ORIGIN.into()], host.clone());
     Fixture { dir, host, router }
 }

@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use super::{Dev, applies, copy_dir, manifest_title, reloads, says, walk};
-use crate::assets::Lookup;
 use crate::dev::{Action, Overlay};
+use crate::source::Lookup;
 
 /// A script that does not compile: the overlay points into it, calls run the last version that
 /// compiled, and the fix clears the overlay and runs the new version.
@@ -102,7 +102,7 @@ fn frontend_folder_deleted_and_restored() {
     assert_eq!(dev.generation(), 1);
     assert_eq!(dev.call("dev.hello").unwrap(), json!("v1"));
     assert!(matches!(
-        dev.core.current().site.assets.lookup("index.html"),
+        dev.core.current().site.files.lookup("index.html"),
         Lookup::Missing
     ));
     // The manifest saved meanwhile does not check (its frontend folder is gone).
@@ -120,7 +120,7 @@ fn frontend_folder_deleted_and_restored() {
     );
     assert_eq!(dev.generation(), 1);
     assert!(matches!(
-        dev.core.current().site.assets.lookup("index.html"),
+        dev.core.current().site.files.lookup("index.html"),
         Lookup::File(_)
     ));
 }

@@ -6,9 +6,9 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::{Dev, applies, manifest_title, reloads, remove_any, says};
-use crate::assets::Lookup;
 use crate::dev::Action;
 use crate::manifest::Change;
+use crate::source::Lookup;
 
 /// Every prefix of the manifest (by bytes, on char boundaries), as an editor that writes in
 /// pieces leaves it: each is either a manifest that checks (and is applied) or an error shown
@@ -94,8 +94,8 @@ fn manifest_replaced_by_what_is_not_a_manifest() {
     let actions = dev.saved(&["loop-a", "loop-b", "web/loop"]);
     assert_eq!(dev.overlay, None, "{actions:?}");
     assert!(matches!(
-        dev.core.current().site.assets.lookup("loop"),
-        Lookup::Missing
+        dev.core.current().site.files.lookup("loop"),
+        Lookup::Broken(why) if why == "is a symlink loop"
     ));
     let breakers: [(&str, &Breaker); 5] = [
         ("a folder", &|p| {

@@ -10,10 +10,9 @@ use std::sync::mpsc::{self, Receiver};
 use serde_json::{Value, json};
 
 use super::{Action, Overlay, Reloader};
-use crate::assets::{Assets, Folder};
 use crate::builtins::paths::AppDirs;
 use crate::builtins::{Lasting, Ui};
-use crate::generation::{AssetsFor, Core, Mode};
+use crate::generation::{Core, Mode};
 use crate::ipc::{Body, Call, Encoded, IpcError};
 use crate::manifest::Change;
 use crate::watch::{Batch, classify};
@@ -93,10 +92,9 @@ impl Dev {
             .unwrap_or_else(|| panic!("{}", checked.render()));
         let dirs = AppDirs::under(&tmp.path().join("dirs"));
         let ui: Ui = Box::new(|_, _| Err(IpcError::Unavailable("no UI in this test".into())));
-        let assets: AssetsFor =
-            Box::new(|app| Ok(Arc::new(Folder::new(&app.frontend)?) as Arc<dyn Assets>));
         let lasting = Lasting::new(&dirs, ui);
-        let core = Core::new(app, "k".repeat(64), Mode::Dev, lasting, assets, None).unwrap();
+        let source = Arc::clone(&checked.source);
+        let core = Core::new(app, source, "k".repeat(64), Mode::Dev, lasting, None).unwrap();
         let core = Arc::new(core);
         let (tx, actions) = mpsc::channel();
         let reloader = Reloader::new(
@@ -132,7 +130,7 @@ impl Dev {
     /// Hands the reloader the batch the watcher would make of `paths` (as it classifies them
     /// with the current layout) and returns the actions it sent.
     fn batch_of(&mut self, paths: &[PathBuf]) -> Vec<Action> {
-        let layout = Reloader::layout(&self.core.current().app);
+        let layout = Reloader::layout(&self.root, &self.core.current().app);
         let mut batch = Batch::default();
         for path in paths {
             if let Some(kind) = classify(path, &layout) {

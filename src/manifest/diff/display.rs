@@ -43,10 +43,10 @@ impl fmt::Display for Change {
             Change::MaxPayload(n) => write!(f, "max-payload → {n} bytes"),
             Change::DevUrl(Some(url)) => write!(f, "dev url → {url}"),
             Change::DevUrl(None) => f.write_str("dev url removed: serving the frontend folder"),
-            Change::Frontend(p) => write!(f, "frontend → {}", p.display()),
+            Change::Frontend(p) => write!(f, "frontend → {p}"),
             Change::SpaFallback(on) => write!(f, "spa-fallback → {on}"),
             Change::Info => f.write_str("app name/version changed"),
-            Change::Icon(Some(p)) => write!(f, "icon → {}", p.display()),
+            Change::Icon(Some(p)) => write!(f, "icon → {p}"),
             Change::Icon(None) => f.write_str("icon removed"),
             Change::QuitOnLastWindowClosed(on) => {
                 write!(f, "quit-on-last-window-closed → {on}")

@@ -5,11 +5,10 @@ use std::collections::HashMap;
 use super::super::model::{AppSection, DEFAULT_FRONTEND, Manifest, WindowSection};
 use super::super::path::KeyPath;
 use super::super::suggest::closest;
-use super::{
-    Ctx, Diagnostic, icon_file, io_problem, is_reverse_dns, relative_inside, stays_inside,
-};
+use super::{Ctx, Diagnostic, icon_file, is_reverse_dns, problem, relative_inside, stays_inside};
 use crate::key_path;
 use crate::pattern::wildcard_match;
+use crate::source::Lookup;
 
 /// Checks `[app]`. Returns whether the frontend folder is usable, so that `windows` can look
 /// for pages inside it.
@@ -24,7 +23,7 @@ pub(super) fn app(cx: &mut Ctx, m: &Manifest) -> bool {
                 ),
         );
         // Nothing more to report about [app]; pages are still looked for in the default folder.
-        return cx.dir.join(DEFAULT_FRONTEND).is_dir();
+        return cx.is_dir(DEFAULT_FRONTEND);
     };
     let p = key_path!["app"];
     match &app.id {
@@ -58,16 +57,15 @@ pub(super) fn app(cx: &mut Ctx, m: &Manifest) -> bool {
     let frontend = app.frontend_or_default();
     let mut frontend_ok = false;
     if relative_inside(cx, p.key("frontend"), frontend, "the frontend folder") {
-        let full = cx.dir.join(frontend);
-        match std::fs::metadata(&full) {
-            Ok(md) if md.is_dir() => frontend_ok = true,
-            Ok(_) => {
+        match cx.look(frontend) {
+            Lookup::Dir => frontend_ok = true,
+            Lookup::File(_) => {
                 cx.error(
                     p.key("frontend"),
                     format!("the frontend `{frontend}` is not a folder"),
                 );
             }
-            Err(e) => {
+            other => {
                 let path = if app.frontend.is_some() {
                     p.key("frontend")
                 } else {
@@ -75,7 +73,7 @@ pub(super) fn app(cx: &mut Ctx, m: &Manifest) -> bool {
                 };
                 cx.error(
                     path,
-                    format!("the frontend folder `{frontend}` {}", io_problem(&e)),
+                    format!("the frontend folder `{frontend}` {}", problem(&other)),
                 )
                 .hint("create it, or point `frontend` at the folder that holds index.html");
             }
@@ -99,7 +97,7 @@ pub(super) fn windows(cx: &mut Ctx, m: &Manifest, frontend_ok: bool) {
         .unwrap_or_default();
     let mut labels: HashMap<&str, usize> = HashMap::new();
 
-    if m.window.is_empty() && frontend_ok && !cx.dir.join(frontend).join("index.html").is_file() {
+    if m.window.is_empty() && frontend_ok && !cx.is_file(&format!("{frontend}/index.html")) {
         cx.error(
             key_path!["app"],
             format!("no `[[window]]` is declared, and the default page `{frontend}/index.html` does not exist"),
@@ -166,7 +164,7 @@ pub(super) fn windows(cx: &mut Ctx, m: &Manifest, frontend_ok: bool) {
                     url_path,
                     format!("the window's page `{url}` must be a path inside the frontend folder"),
                 );
-            } else if !cx.dir.join(&rel).is_file() {
+            } else if !cx.is_file(&rel) {
                 cx.error(
                     url_path,
                     format!("the window's page `{rel}` does not exist"),

@@ -12,6 +12,8 @@ mod security;
 
 use std::path::{Component, Path};
 
+use crate::source::{Lookup, Source, normal};
+
 use super::diagnostic::Diagnostic;
 use super::model::Manifest;
 use super::path::KeyPath;
@@ -20,12 +22,29 @@ use crate::key_path;
 pub use security::{CSP_DIRECTIVES, NONCE_DIRECTIVES};
 
 pub(super) struct Ctx<'a> {
-    pub(super) dir: &'a Path,
+    /// Where the app's files are; paths in the manifest are relative to its root.
+    pub(super) source: &'a dyn Source,
     pub(super) out: Vec<Diagnostic>,
     pub(super) scripts: &'a dyn super::ScriptCheck,
 }
 
 impl Ctx<'_> {
+    /// What the app's file (or folder) `rel` is; a path that leaves the app is [`Lookup::Outside`].
+    pub(super) fn look(&self, rel: &str) -> Lookup {
+        match normal(rel) {
+            Some(rel) => self.source.lookup(&rel),
+            None => Lookup::Outside,
+        }
+    }
+
+    pub(super) fn is_dir(&self, rel: &str) -> bool {
+        matches!(self.look(rel), Lookup::Dir)
+    }
+
+    pub(super) fn is_file(&self, rel: &str) -> bool {
+        matches!(self.look(rel), Lookup::File(_))
+    }
+
     pub(super) fn error(&mut self, path: KeyPath, msg: impl Into<String>) -> &mut Diagnostic {
         self.push(Diagnostic::error(msg).at(path))
     }
@@ -49,10 +68,15 @@ impl Ctx<'_> {
     }
 }
 
-/// Checks `m`, whose relative paths are relative to `dir`; scripts compile with `scripts`.
-pub fn validate(m: &Manifest, dir: &Path, scripts: &dyn super::ScriptCheck) -> Vec<Diagnostic> {
+/// Checks `m`, whose relative paths are relative to `source`'s root; scripts compile with
+/// `scripts`.
+pub fn validate(
+    m: &Manifest,
+    source: &dyn Source,
+    scripts: &dyn super::ScriptCheck,
+) -> Vec<Diagnostic> {
     let mut cx = Ctx {
-        dir,
+        source,
         out: Vec::new(),
         scripts,
     };
@@ -130,14 +154,14 @@ pub(super) fn relative_inside(cx: &mut Ctx, path: KeyPath, rel: &str, what: &str
     true
 }
 
-/// Linux's "too many levels of symbolic links" (`io::ErrorKind::FilesystemLoop` is not stable).
-const ELOOP: i32 = 40;
-
-pub(super) fn io_problem(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "does not exist".to_owned(),
-        _ if e.raw_os_error() == Some(ELOOP) => "is a symlink loop".to_owned(),
-        _ => format!("cannot be read: {e}"),
+/// Why `lookup` found nothing usable, as the end of a sentence that names the file.
+pub(super) fn problem(lookup: &Lookup) -> String {
+    match lookup {
+        Lookup::Missing => "does not exist".to_owned(),
+        Lookup::Outside => "resolves outside the app folder".to_owned(),
+        Lookup::Broken(why) => why.clone(),
+        Lookup::Dir => "is a folder".to_owned(),
+        Lookup::File(_) => "is a file".to_owned(),
     }
 }
 
@@ -145,14 +169,14 @@ pub(super) fn existing_file(cx: &mut Ctx, path: KeyPath, rel: &str, what: &str) 
     if !relative_inside(cx, path.clone(), rel, what) {
         return false;
     }
-    match std::fs::metadata(cx.dir.join(rel)) {
-        Ok(md) if md.is_file() => true,
-        Ok(_) => {
+    match cx.look(rel) {
+        Lookup::File(_) => true,
+        Lookup::Dir => {
             cx.error(path, format!("{what} `{rel}` is not a file"));
             false
         }
-        Err(e) => {
-            cx.error(path, format!("{what} `{rel}` {}", io_problem(&e)));
+        other => {
+            cx.error(path, format!("{what} `{rel}` {}", problem(&other)));
             false
         }
     }
@@ -162,7 +186,7 @@ pub(super) fn icon_file(cx: &mut Ctx, path: KeyPath, rel: &str) {
     if !existing_file(cx, path.clone(), rel, "icon") {
         return;
     }
-    match crate::icon::load(&cx.dir.join(rel)) {
+    match crate::icon::load(cx.source, &normal(rel).unwrap_or_default()) {
         Ok(_) => {}
         Err(e @ crate::icon::IconError::TooLarge { .. }) => {
             cx.error(path, format!("icon `{rel}` {e}"));
@@ -215,7 +239,8 @@ mod tests {
             }),
             ..Default::default()
         };
-        let ds = validate(&m, Path::new("/nonexistent"), &crate::script::Checker);
+        let nowhere = crate::source::Folder::lenient(Path::new("/nonexistent"));
+        let ds = validate(&m, &nowhere, &crate::script::Checker);
         let paths: Vec<String> = ds
             .iter()
             .filter_map(|d| d.path.as_ref().map(|p| p.to_string()))

@@ -9,6 +9,7 @@ use super::super::resolve::Limits;
 use super::super::suggest::closest;
 use super::menus::event_name;
 use super::{Ctx, Diagnostic};
+use crate::source::{ReadError, normal};
 
 /// Scripts larger than this are not compiled by `check` (they are the app's own files; this
 /// only keeps `check` quick on a mistake such as a data file named as a script).
@@ -22,21 +23,20 @@ pub(super) fn script(cx: &mut Ctx, m: &Manifest, p: &KeyPath, name: &str, e: &En
     let Some(rel) = e.script.as_deref() else {
         return;
     };
-    let path = cx.dir.join(rel);
-    if std::fs::metadata(&path).is_ok_and(|md| md.len() > MAX_SCRIPT_BYTES) {
-        cx.error(
-            p.key("script"),
-            format!("script `{rel}` is larger than 4 MiB"),
-        );
-        return;
-    }
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => {
+    let text = match cx
+        .source
+        .read(&normal(rel).unwrap_or_default(), MAX_SCRIPT_BYTES)
+    {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(ReadError::TooLarge { .. }) => {
             cx.error(
                 p.key("script"),
-                format!("script `{rel}` cannot be read: {e}"),
+                format!("script `{rel}` is larger than 4 MiB"),
             );
+            return;
+        }
+        Err(e) => {
+            cx.error(p.key("script"), format!("script `{rel}` {e}"));
             return;
         }
     };
