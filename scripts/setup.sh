@@ -12,6 +12,7 @@ packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev libayatana-appindicator3-dev
   xvfb webkit2gtk-driver xdotool x11-utils imagemagick
   python3-venv python3-pip
+  elfutils # eu-strip, for the strip test of src/pack/embed
 )
 
 missing=()

@@ -1,0 +1,3 @@
+//! Packaging: turning an app folder into one executable.
+
+pub mod embed;
