@@ -15,6 +15,7 @@ pub mod icon;
 pub mod ipc;
 pub mod manifest;
 pub mod navigation;
+pub mod pack;
 pub mod pattern;
 pub mod protocol;
 pub mod random;
