@@ -1,3 +1,4 @@
-//! Packaging: turning an app folder into one executable.
+//! Packaging.
 
 pub mod embed;
+pub mod format;

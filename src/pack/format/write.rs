@@ -1,0 +1,186 @@
+//! [`write`]: files in, payload bytes out. Reproducible: the files are sorted, nothing depends
+//! on time or the machine, and each file is compressed on its own by a single-threaded zstd,
+//! so the worker threads only change how fast the same bytes come out.
+
+use std::cmp::Reverse;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+
+use zstd::bulk::Compressor;
+
+use super::{
+    Codec, Entry, FORMAT_VERSION, FormatError, Header, MAX_ENTRIES, MAX_FILE_SIZE,
+    MAX_HOST_VERSION, TINY, align, file_and_folder, is_precompressed, is_safe_path, mime_of,
+    sha256,
+};
+
+/// A payload holding `files` (path, content), compressed at zstd `level`
+/// ([`DEFAULT_LEVEL`](super::DEFAULT_LEVEL) or [`BEST_LEVEL`](super::BEST_LEVEL)), stamped
+/// with `host_version`. Refuses unsafe and duplicate paths, a path that is both a file and a
+/// folder, files over 4 GiB and more than a million files.
+pub fn write(
+    mut files: Vec<(String, Vec<u8>)>,
+    level: i32,
+    host_version: &str,
+) -> Result<Vec<u8>, FormatError> {
+    if host_version.len() > MAX_HOST_VERSION {
+        return Err(FormatError::HostVersion(host_version.into()));
+    }
+    if !(1..=22).contains(&level) {
+        return Err(FormatError::Level(level));
+    }
+    if files.len() > MAX_ENTRIES {
+        return Err(FormatError::TooManyFiles(files.len()));
+    }
+    for (path, bytes) in &files {
+        if !is_safe_path(path) {
+            return Err(FormatError::UnsafePath(path.clone()));
+        }
+        if bytes.len() as u64 > MAX_FILE_SIZE {
+            let (path, size) = (path.clone(), bytes.len() as u64);
+            return Err(FormatError::FileTooLarge { path, size });
+        }
+    }
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    if let Some(pair) = files.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        return Err(FormatError::DuplicatePath(pair[0].0.clone()));
+    }
+    if let Some(i) = file_and_folder(&files, |(path, _)| path) {
+        return Err(FormatError::FileAndFolder(files[i].0.clone()));
+    }
+
+    let encoded = encode_all(&files, level)?;
+    let header_len = Header::size_for(host_version.len()) as u64;
+    let mut entries = Vec::with_capacity(files.len());
+    let mut blobs = Vec::with_capacity(files.len());
+    // Lengths are at most 2^20 files of 2^32 bytes: u64 sums cannot overflow.
+    let mut index_len = 0;
+    for ((path, content), (hash, packed)) in files.into_iter().zip(encoded) {
+        let size = content.len() as u64;
+        let (codec, blob) = match packed {
+            Some(packed) => (Codec::Zstd, packed),
+            None => (Codec::Stored, content),
+        };
+        let entry = Entry {
+            mime: mime_of(&path),
+            path,
+            size,
+            codec,
+            offset: 0, // once the index's length is known
+            stored_len: blob.len() as u64,
+            hash,
+        };
+        index_len += entry.index_len() as u64;
+        entries.push(entry);
+        blobs.push(blob);
+    }
+    let blobs_offset = next16(header_len + index_len + 32);
+    let mut end = blobs_offset;
+    for entry in &mut entries {
+        entry.offset = next16(end);
+        end = entry.offset + entry.stored_len;
+    }
+    let total = end;
+
+    let mut out = Vec::new();
+    usize::try_from(total)
+        .ok()
+        .and_then(|n| out.try_reserve_exact(n).ok())
+        .ok_or(FormatError::TooLarge(total))?;
+    Header {
+        version: FORMAT_VERSION,
+        flags: 0,
+        host: host_version.as_bytes(),
+        count: entries.len() as u32,
+        index_len,
+        blobs_offset,
+        total,
+    }
+    .put(&mut out);
+    for entry in &entries {
+        entry.put(&mut out);
+    }
+    let hash = sha256(&out);
+    out.extend_from_slice(&hash);
+    for (entry, blob) in entries.iter().zip(&blobs) {
+        out.resize(entry.offset as usize, 0);
+        out.extend_from_slice(blob);
+    }
+    // Without files, the padding after the index is all there is.
+    out.resize(total as usize, 0);
+    Ok(out)
+}
+
+fn next16(n: u64) -> u64 {
+    align(n).unwrap_or(u64::MAX)
+}
+
+/// A file's hash, and its compressed bytes when they are kept.
+type Encoded = ([u8; 32], Option<Vec<u8>>);
+
+/// Hashes and compresses `files` on every core, the biggest first so that a large file does
+/// not start last and finish alone; the results come back in the order of `files`.
+fn encode_all(files: &[(String, Vec<u8>)], level: i32) -> Result<Vec<Encoded>, FormatError> {
+    let workers = thread::available_parallelism()
+        .map_or(1, NonZeroUsize::get)
+        .min(files.len())
+        .max(1);
+    let compressors = (0..workers)
+        .map(|_| Compressor::new(level))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(FormatError::Zstd)?;
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| Reverse(files[i].1.len()));
+    let next = AtomicUsize::new(0);
+    let work = |mut compressor: Compressor<'static>| {
+        let mut done = Vec::new();
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let (path, content) = &files[i];
+            let encoded = encode(&mut compressor, path, content)
+                .map(|(_, packed)| (sha256(content), packed))
+                .map_err(|source| FormatError::Compress {
+                    path: path.clone(),
+                    source,
+                });
+            done.push((i, encoded));
+        }
+        done
+    };
+    let mut done: Vec<(usize, Result<Encoded, FormatError>)> = if workers == 1 {
+        compressors.into_iter().flat_map(work).collect()
+    } else {
+        thread::scope(|scope| {
+            let work = &work;
+            let handles: Vec<_> = compressors
+                .into_iter()
+                .map(|compressor| scope.spawn(move || work(compressor)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, encoded)| encoded).collect()
+}
+
+/// How `content` is kept (see [`choose_codec`](super::choose_codec)), with its compressed
+/// bytes when zstd is chosen.
+pub(super) fn encode(
+    compressor: &mut Compressor<'_>,
+    path: &str,
+    content: &[u8],
+) -> std::io::Result<(Codec, Option<Vec<u8>>)> {
+    if content.len() < TINY || is_precompressed(path) {
+        return Ok((Codec::Stored, None));
+    }
+    let packed = compressor.compress(content)?;
+    // Kept when it saves at least 5%.
+    if packed.len() as u64 * 100 <= content.len() as u64 * 95 {
+        Ok((Codec::Zstd, Some(packed)))
+    } else {
+        Ok((Codec::Stored, None))
+    }
+}
