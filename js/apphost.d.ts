@@ -152,6 +152,14 @@ declare global {
     version: string | null;
     /** The version of apphost running the app. */
     host_version: string;
+    /**
+     * The command-line arguments meant for the app: a packaged app's own arguments (a file
+     * manager that opens a file with the app passes its path), or what follows `--` in
+     * `apphost run DIR -- …`. Empty otherwise.
+     */
+    args: string[];
+    /** Whether the app runs from an executable made by `apphost package`. */
+    packaged: boolean;
   }
 
   /** A window as `window.list` reports it. */

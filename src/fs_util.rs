@@ -29,6 +29,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// folder must exist: for a path a page names, a missing folder is an error, not a surprise
 /// `mkdir -p`. The target keeps its permissions.
 pub fn replace_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace_with(path, bytes, None)
+}
+
+/// [`replace_atomic`] for a program: the file ends up with mode 0755 (an executable
+/// `apphost package` writes), whatever was there before.
+pub fn replace_executable(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace_with(path, bytes, Some(0o755))
+}
+
+fn replace_with(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -45,8 +55,16 @@ pub fn replace_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .create_new(true)
         .open(&tmp)?;
     let result = (|| {
-        if let Ok(old) = fs::metadata(path) {
-            file.set_permissions(old.permissions())?;
+        match mode {
+            Some(mode) => {
+                use std::os::unix::fs::PermissionsExt as _;
+                file.set_permissions(fs::Permissions::from_mode(mode))?;
+            }
+            None => {
+                if let Ok(old) = fs::metadata(path) {
+                    file.set_permissions(old.permissions())?;
+                }
+            }
         }
         file.write_all(bytes)?;
         file.sync_all()?;

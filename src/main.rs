@@ -5,8 +5,27 @@ use clap::Parser;
 fn main() -> ExitCode {
     init_logging();
     tracing::debug!("start-up: main");
+    // A packaged executable runs its own app and takes no subcommand.
+    match apphost::pack::own_app() {
+        Ok(Some(opened)) => {
+            let args = std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            return finish(apphost::cli::package::run_packaged(opened, args));
+        }
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    }
     let cli = apphost::cli::Cli::parse();
-    match apphost::cli::run(cli) {
+    finish(apphost::cli::run(cli))
+}
+
+fn finish(outcome: anyhow::Result<ExitCode>) -> ExitCode {
+    match outcome {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

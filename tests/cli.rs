@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
+#[path = "cli/package.rs"]
+mod package;
 
 use std::fs;
 
@@ -173,13 +175,6 @@ fn check_finds_json5_in_a_folder_and_refuses_two_manifests() {
         "{}",
         both.stderr
     );
-}
-
-#[test]
-fn not_yet_available_verbs_say_so() {
-    let r = common::run(&["package", "sample-apps/hello", "-o", "/tmp/x"], None);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("not yet available"), "{}", r.stderr);
 }
 
 #[test]

@@ -58,6 +58,17 @@ pub struct Lasting {
     pub dirs: super::paths::AppDirs,
     pub store: Arc<Store>,
     pub ui: Arc<Ui>,
+    pub launch: Arc<Launch>,
+}
+
+/// How this process was started, as `app.info` tells the page.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// The command-line arguments meant for the app: a packaged app's own arguments (a file
+    /// manager opening a file with it passes the file), or what follows `--` in `apphost run`.
+    pub args: Vec<String>,
+    /// Whether the app runs from a packaged executable.
+    pub packaged: bool,
 }
 
 impl Lasting {
@@ -66,6 +77,7 @@ impl Lasting {
             store: Arc::new(Store::new(dirs.data.join("store.json"))),
             dirs: dirs.clone(),
             ui: Arc::new(ui),
+            launch: Arc::default(),
         }
     }
 }
@@ -82,6 +94,7 @@ pub struct Builtins {
     dirs: super::paths::AppDirs,
     max_payload: u64,
     ui: Arc<Ui>,
+    launch: Arc<Launch>,
 }
 
 impl Builtins {
@@ -96,6 +109,7 @@ impl Builtins {
             dirs: lasting.dirs.clone(),
             max_payload: app.security.max_payload,
             ui: Arc::clone(&lasting.ui),
+            launch: Arc::clone(&lasting.launch),
         }
     }
 }
@@ -272,6 +286,8 @@ impl Builtins {
                 "name": self.name,
                 "version": self.version,
                 "host_version": env!("CARGO_PKG_VERSION"),
+                "args": self.launch.args,
+                "packaged": self.launch.packaged,
             })),
             "exit" => {
                 let code = match args.get("code") {

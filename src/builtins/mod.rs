@@ -9,7 +9,7 @@ mod notify;
 pub mod paths;
 pub mod store;
 
-pub use host::{Builtins, Host, Lasting, Ui, UiRequest};
+pub use host::{Builtins, Host, Lasting, Launch, Ui, UiRequest};
 
 /// One builtin endpoint handler.
 #[derive(Debug, Clone, Copy)]

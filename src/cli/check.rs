@@ -4,10 +4,19 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::manifest::{App, Handler};
+use crate::manifest::{App, Checked, Handler};
 
 pub fn run(target: &Path) -> anyhow::Result<ExitCode> {
-    let checked = crate::check(target);
+    Ok(if report(&crate::check(target), true) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Prints every diagnostic and the error count, or (`with_summary`) the app's summary; true
+/// when there are no errors.
+pub(super) fn report(checked: &Checked, with_summary: bool) -> bool {
     if !checked.diagnostics.is_empty() {
         eprint!("{}", checked.render());
     }
@@ -24,15 +33,15 @@ pub fn run(target: &Path) -> anyhow::Result<ExitCode> {
                 String::new()
             }
         );
-        return Ok(ExitCode::FAILURE);
+        return false;
     }
-    if let Some(app) = &checked.app {
+    if let Some(app) = checked.app.as_ref().filter(|_| with_summary) {
         print!(
             "{}",
             summary(&checked.file.display().to_string(), app, warnings)
         );
     }
-    Ok(ExitCode::SUCCESS)
+    true
 }
 
 fn plural(n: usize) -> &'static str {

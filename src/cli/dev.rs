@@ -15,6 +15,7 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
         opts: Options::from_env(),
         source: checked.source,
         mode: Mode::Dev,
+        launch: Default::default(),
     };
     runtime::run(app, setup)?;
     Ok(ExitCode::SUCCESS)

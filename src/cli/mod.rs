@@ -3,6 +3,7 @@
 mod check;
 mod dev;
 mod init;
+pub mod package;
 mod run;
 mod schema;
 
@@ -24,6 +25,9 @@ pub enum Command {
     Run {
         /// App folder holding app.toml or app.json5.
         dir: Option<PathBuf>,
+        /// Arguments for the app (after `--`); the page reads them from `app.info`.
+        #[arg(last = true)]
+        args: Vec<String>,
     },
     /// Run the app in DIR and apply every saved change live: styles swap in place, pages
     /// reload with their state kept, scripts and the manifest are re-applied without a restart.
@@ -38,13 +42,28 @@ pub enum Command {
         /// App folder, or a manifest file (app.toml / app.json5).
         target: PathBuf,
     },
-    /// Package the app in DIR as one self-contained executable (not yet available).
+    /// Package the app in DIR as one self-contained executable: the host and the whole app,
+    /// run from any folder on any machine with the system webview.
+    ///
+    /// The app is checked first and not packaged with errors. The same inputs give the same
+    /// bytes. `--verify FILE` checks a packaged executable instead.
     Package {
         /// App folder holding app.toml or app.json5.
-        dir: PathBuf,
-        /// The executable to write.
-        #[arg(short, long)]
-        output: PathBuf,
+        #[arg(required_unless_present = "verify")]
+        dir: Option<PathBuf>,
+        /// The executable to write (mode 0755; written whole, then renamed into place).
+        #[arg(short, long, required_unless_present = "verify")]
+        output: Option<PathBuf>,
+        /// Compress harder (zstd level 19 instead of 3): smaller, slower to package.
+        #[arg(long)]
+        best: bool,
+        /// The apphost binary to put the app into (default: this one), e.g. a release build.
+        #[arg(long, value_name = "FILE")]
+        host: Option<PathBuf>,
+        /// Check the packaged executable FILE (every file's hash, its manifest) and print its
+        /// app's summary.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["dir", "output", "best", "host"])]
+        verify: Option<PathBuf>,
     },
     /// Create a small working app in DIR.
     Init {
@@ -65,13 +84,20 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Check { target } => check::run(&target),
         Command::Schema => schema::run(),
         Command::Init { dir, name } => init::run(&dir, name.as_deref()),
-        Command::Run { dir } => run::run(dir.as_deref()),
+        Command::Run { dir, args } => run::run(dir.as_deref(), args),
         Command::Dev { dir } => dev::run(&dir),
+        Command::Package {
+            verify: Some(file), ..
+        } => package::verify(&file),
+        Command::Package {
+            dir: Some(dir),
+            output: Some(output),
+            best,
+            host,
+            verify: None,
+        } => package::run(&dir, &output, best, host),
         Command::Package { .. } => {
-            eprintln!(
-                "apphost package: not yet available in this build; \
-                 `apphost run DIR` runs an app from its folder meanwhile"
-            );
+            eprintln!("apphost package: give DIR and -o FILE, or --verify FILE");
             Ok(ExitCode::from(2))
         }
     }

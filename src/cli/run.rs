@@ -3,11 +3,12 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::builtins::Launch;
 use crate::generation::Mode;
 use crate::manifest::Checked;
 use crate::runtime::{self, Options, Setup};
 
-pub fn run(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn run(dir: Option<&Path>, args: Vec<String>) -> anyhow::Result<ExitCode> {
     let checked = match dir {
         Some(dir) => crate::check(dir),
         None => {
@@ -22,6 +23,10 @@ pub fn run(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
         opts: Options::from_env(),
         source: checked.source,
         mode: Mode::Run,
+        launch: Launch {
+            args,
+            packaged: false,
+        },
     };
     runtime::run(app, setup)?;
     Ok(ExitCode::SUCCESS)

@@ -55,8 +55,8 @@ pub enum EmbedError {
     )]
     PayloadMissing,
     #[error(
-        "this packaged app's program headers were rewritten and it will crash at start-up \
-         (was the file stripped?): {0}; package it again"
+        "this packaged app's program headers were rewritten (was the file stripped?), so it \
+         cannot run: {0}; package it again"
     )]
     Damaged(String),
     #[error(

@@ -91,6 +91,8 @@ pub struct Setup {
     pub opts: Options,
     /// Where the app's files are read from (every generation reads the same source).
     pub source: Arc<dyn Source>,
+    /// The arguments for the app, and whether it is packaged (`app.info`).
+    pub launch: crate::builtins::Launch,
     pub mode: Mode,
 }
 
@@ -144,7 +146,8 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
             });
         })
     };
-    let lasting = Lasting::new(&dirs, ui_channel(proxy.clone()));
+    let mut lasting = Lasting::new(&dirs, ui_channel(proxy.clone()));
+    lasting.launch = Arc::new(setup.launch);
     let core = Arc::new(Core::new(
         app,
         setup.source,

@@ -7,6 +7,7 @@
 
 mod builtin;
 mod folder;
+mod payload;
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 pub use builtin::Builtin;
 pub use folder::Folder;
+pub use payload::Packaged;
 
 /// What a lookup of a normalised relative path found.
 pub enum Lookup {

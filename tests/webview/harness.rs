@@ -103,6 +103,12 @@ pub fn launch_with(args: &[&str]) -> Session {
 
 /// Starts `apphost ARGS` under WebDriver with `APPHOST_LOG=log`.
 pub fn launch_logging(args: &[&str], log: &str) -> Session {
+    launch_program(Path::new(env!("CARGO_BIN_EXE_apphost")), args, log, None)
+}
+
+/// Starts `binary ARGS` (apphost, or an app it packaged) under WebDriver with
+/// `APPHOST_LOG=log`, in the working folder `cwd` (default: the tests').
+pub fn launch_program(binary: &Path, args: &[&str], log: &str, cwd: Option<&Path>) -> Session {
     let serial = serial();
     assert!(
         which("WebKitWebDriver"),
@@ -135,8 +141,12 @@ pub fn launch_logging(args: &[&str], log: &str) -> Session {
         .local_addr()
         .unwrap()
         .port();
+    let mut driver = Command::new("WebKitWebDriver");
+    if let Some(cwd) = cwd {
+        driver.current_dir(cwd);
+    }
     let driver = std::os::unix::process::CommandExt::process_group(
-        Command::new("WebKitWebDriver")
+        driver
             .arg(format!("--port={port}"))
             .env("DISPLAY", display())
             .env("APPHOST_AUTOMATION", "1")
@@ -169,7 +179,7 @@ pub fn launch_logging(args: &[&str], log: &str) -> Session {
     let caps = json!({
         "browserName": "apphost",
         "webkitgtk:browserOptions": {
-            "binary": env!("CARGO_BIN_EXE_apphost"),
+            "binary": binary,
             "args": args,
         }
     });

@@ -7,6 +7,7 @@ mod dev_server;
 mod harness;
 mod ipc;
 mod notes;
+mod package;
 mod scripts;
 mod selenium;
 
@@ -249,7 +250,10 @@ fn invoke_reaches_granted_builtins_and_refuses_the_rest() {
     };
     assert_eq!(
         call("app.info", "null"),
-        json!(["ok", { "id": "dev.apphost.test.site", "name": "Webview fixture", "version": null, "host_version": env!("CARGO_PKG_VERSION") }])
+        json!(["ok", {
+            "id": "dev.apphost.test.site", "name": "Webview fixture", "version": null,
+            "host_version": env!("CARGO_PKG_VERSION"), "args": [], "packaged": false
+        }])
     );
     assert_eq!(
         call("kv.set", "{ key: 'a', value: { n: [1, 2] } }"),

@@ -11,7 +11,12 @@ use crate::harness::{self, launch, repo};
 
 #[test]
 fn notes_app_end_to_end() {
-    let s = launch(&repo().join("sample-apps/notes"));
+    drive(&launch(&repo().join("sample-apps/notes")));
+}
+
+/// Uses the notes app in session `s` as a user would (see the module's doc); `package.rs`
+/// drives the packaged app through it too.
+pub fn drive(s: &harness::Session) {
     s.wait_for_js("return window.notesReady === true");
     let data = s.app_data("dev.apphost.notes");
     let win = harness::wait_window("Notes");

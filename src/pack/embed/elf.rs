@@ -150,6 +150,23 @@ pub fn sui_segment_damage(phdrs: &[Phdr], phoff: u64) -> Option<String> {
             ours.offset, ours.vaddr
         ));
     }
+    // The loader reads a note at its address, which the segment maps from the file; a strip
+    // that moved the segment but not the note's offset leaves the note elsewhere in memory
+    // than in the file (seen with binutils 2.40 on apphost's debug build).
+    let ours_end = ours.vaddr.saturating_add(ours.memsz);
+    for note in phdrs
+        .iter()
+        .filter(|p| p.p_type == PT_NOTE && p.vaddr >= ours.vaddr && p.vaddr < ours_end)
+    {
+        let mapped_from = ours.offset.checked_add(note.vaddr - ours.vaddr);
+        if mapped_from != Some(note.offset) {
+            return Some(format!(
+                "the payload's note is at file offset {:#x}, but the loader maps it from {:#x}",
+                note.offset,
+                mapped_from.unwrap_or(u64::MAX)
+            ));
+        }
+    }
     let pages = |p: &Phdr| {
         let end = p.vaddr.checked_add(p.memsz)?.checked_add(PAGE - 1)?;
         Some((p.vaddr / PAGE, end / PAGE))

@@ -1,0 +1,136 @@
+//! The payload of a packaged executable, read in place: a stored file is lent straight from
+//! the mapped executable, a compressed one is decompressed once and shared. Each file's hash
+//! is checked the first time it is read; a file that fails is refused (the protocol answers
+//! with an error page and logs why) and never served.
+
+use std::io;
+use std::sync::{Arc, OnceLock};
+
+use super::{Asset, Entry, Lookup, Source, join};
+use crate::pack::format::Payload;
+
+/// A file of the payload, once read and checked.
+#[derive(Clone)]
+enum Checked {
+    Lent(&'static [u8]),
+    Made(Arc<[u8]>),
+}
+
+struct Inner {
+    payload: Payload<'static>,
+    /// One slot per entry of the index, filled on first read.
+    files: Vec<OnceLock<Result<Checked, String>>>,
+}
+
+/// A packaged app's files, or a folder of them.
+pub struct Packaged {
+    inner: Arc<Inner>,
+    base: String,
+}
+
+impl Packaged {
+    pub fn new(payload: Payload<'static>) -> Packaged {
+        let files = payload.entries().iter().map(|_| OnceLock::new()).collect();
+        Packaged {
+            inner: Arc::new(Inner { payload, files }),
+            base: String::new(),
+        }
+    }
+
+    /// The payload the files come from.
+    pub fn payload(&self) -> &Payload<'static> {
+        &self.inner.payload
+    }
+}
+
+impl Inner {
+    fn index(&self, path: &str) -> Option<usize> {
+        self.payload
+            .entries()
+            .binary_search_by(|e| e.path.as_str().cmp(path))
+            .ok()
+    }
+
+    fn checked(&self, i: usize) -> Result<Checked, String> {
+        let Some(slot) = self.files.get(i) else {
+            return Err("is not in the payload".to_owned());
+        };
+        slot.get_or_init(|| {
+            let entry = &self.payload.entries()[i];
+            match self.payload.read(entry) {
+                Ok(std::borrow::Cow::Borrowed(b)) => Ok(Checked::Lent(b)),
+                Ok(std::borrow::Cow::Owned(v)) => Ok(Checked::Made(Arc::from(v))),
+                Err(e) => Err(format!("fails its integrity check: {e}")),
+            }
+        })
+        .clone()
+    }
+}
+
+impl Source for Packaged {
+    fn lookup(&self, rel: &str) -> Lookup {
+        let path = join(&self.base, rel);
+        let inner = &self.inner;
+        let Some(i) = inner.index(&path) else {
+            return if inner.payload.is_dir(&path) {
+                Lookup::Dir
+            } else {
+                Lookup::Missing
+            };
+        };
+        let entry = &inner.payload.entries()[i];
+        let tag = tag(entry);
+        match inner.checked(i) {
+            Ok(Checked::Lent(bytes)) => Lookup::File(Asset::borrowed(bytes, tag)),
+            Ok(Checked::Made(bytes)) => Lookup::File(Asset::shared(bytes, tag)),
+            Err(why) => Lookup::Broken(why),
+        }
+    }
+
+    fn list(&self, rel: &str) -> io::Result<Vec<Entry>> {
+        let path = join(&self.base, rel);
+        if !self.inner.payload.is_dir(&path) {
+            return Err(io::ErrorKind::NotFound.into());
+        }
+        Ok(self
+            .inner
+            .payload
+            .list(&path)
+            .into_iter()
+            .map(|(name, is_dir)| Entry { name, is_dir })
+            .collect())
+    }
+
+    fn sub(&self, rel: &str) -> io::Result<Arc<dyn Source>> {
+        let base = join(&self.base, rel);
+        if !self.inner.payload.is_dir(&base) {
+            return Err(io::ErrorKind::NotFound.into());
+        }
+        Ok(Arc::new(Packaged {
+            inner: Arc::clone(&self.inner),
+            base,
+        }))
+    }
+
+    fn describe(&self, rel: &str) -> String {
+        match join(&self.base, rel).as_str() {
+            "" => "the packaged app".to_owned(),
+            path => format!("{path} (in the packaged app)"),
+        }
+    }
+
+    /// The content hash: it never changes while the app runs.
+    fn stamp(&self, rel: &str) -> Option<String> {
+        let inner = &self.inner;
+        let i = inner.index(&join(&self.base, rel))?;
+        Some(tag(&inner.payload.entries()[i]))
+    }
+}
+
+/// The content hash as the ETag: it changes exactly when the content does.
+fn tag(entry: &crate::pack::format::Entry) -> String {
+    entry.hash[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
