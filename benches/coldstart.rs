@@ -1,8 +1,10 @@
 //! Cold start of `sample-apps/hello`: from process launch until the first window's page has fired
-//! DOMContentLoaded and the process has exited. Two programs are compared:
+//! DOMContentLoaded and the process has exited. Three programs are compared:
 //!
 //! - **host**: `apphost run sample-apps/hello` with `APPHOST_EXIT_ON_LOAD=1`, which exits as soon
 //!   as the page reports `apphost:loaded` over IPC;
+//! - **packaged**: the same app made into one executable by `apphost package` (same host
+//!   build), run the same way: what a packaged app adds is finding and checking its payload;
 //! - **floor**: a bare tao + wry window serving the same `web/` directory through a custom
 //!   protocol, the least any wry-based host can do. It lives in this binary (`--floor DIR`).
 //!
@@ -86,16 +88,33 @@ fn bench() {
     let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-apps/hello");
     let (xvfb, display) = Xvfb::display();
     let log = std::env::temp_dir().join(format!("coldstart-{}.log", std::process::id()));
+    let packaged_dir = tempfile::tempdir().unwrap();
+    let packaged = packaged_dir.path().join("hello");
+    let made = Command::new(env!("CARGO_BIN_EXE_apphost"))
+        .args([
+            "package".as_ref(),
+            app.as_os_str(),
+            "-o".as_ref(),
+            packaged.as_os_str(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
 
     let command = |name: &str| {
         let (exe, args) = match name {
             "host" => (
                 env!("CARGO_BIN_EXE_apphost").into(),
-                ["run".into(), app.clone()],
+                vec!["run".into(), app.clone()],
             ),
+            "packaged" => (packaged.clone(), vec![]),
             _ => (
                 std::env::current_exe().unwrap(),
-                ["--floor".into(), app.join("web")],
+                vec!["--floor".into(), app.join("web")],
             ),
         };
         let mut cmd = Command::new(exe);
@@ -105,11 +124,11 @@ fn bench() {
         cmd.env("DISPLAY", &display);
         cmd
     };
-    let programs = ["host", "floor"];
+    let programs = ["host", "packaged", "floor"];
     for name in programs {
         measure(name, command(name), &log); // warm-up, untimed
     }
-    let mut results: [Vec<Run>; 2] = [Vec::new(), Vec::new()];
+    let mut results: [Vec<Run>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for i in 1..=runs {
         for (k, name) in programs.into_iter().enumerate() {
             let run = measure(name, command(name), &log);
@@ -133,9 +152,14 @@ fn bench() {
         println!("{name:<6} {wall_cols}  {mem_cols}  {procs:>5}");
         medians.push((wall, mem));
     }
-    let (host, floor) = (medians[0], medians[1]);
+    let (host, packaged, floor) = (medians[0], medians[1], medians[2]);
     println!("host/floor wall (median): {:.2}x", host.0 / floor.0);
     println!("host/floor peak memory (median): {:.2}x", host.1 / floor.1);
+    println!("packaged/host wall (median): {:.3}x", packaged.0 / host.0);
+    println!(
+        "packaged/host peak memory (median): {:.3}x",
+        packaged.1 / host.1
+    );
     drop(xvfb);
 }
 

@@ -134,3 +134,87 @@ fn tag(entry: &crate::pack::format::Entry) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::pack::format;
+
+    /// A payload that lives as long as the test process, as a mapped executable's does, with a
+    /// byte of file `damaged`'s blob flipped.
+    fn packaged_with(files: &[(&str, &[u8])], damaged: Option<&str>) -> Packaged {
+        let files = files
+            .iter()
+            .map(|(p, b)| ((*p).to_owned(), b.to_vec()))
+            .collect();
+        let mut bytes = format::write(files, 3, "test").unwrap();
+        if let Some(path) = damaged {
+            let at = format::Payload::open(&bytes)
+                .unwrap()
+                .get(path)
+                .unwrap()
+                .offset;
+            bytes[usize::try_from(at).unwrap()] ^= 1;
+        }
+        let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+        Packaged::new(format::Payload::open(bytes).unwrap())
+    }
+
+    fn packaged(files: &[(&str, &[u8])]) -> Packaged {
+        packaged_with(files, None)
+    }
+
+    #[test]
+    fn files_folders_and_sub_sources() {
+        let css = "body { color: red }\n".repeat(50);
+        let p = packaged(&[
+            ("app.toml", b"[app]"),
+            ("web/index.html", b"<p>hi</p>"),
+            ("web/css/site.css", css.as_bytes()),
+        ]);
+        match p.lookup("web/index.html") {
+            Lookup::File(a) => {
+                assert_eq!(a.len, 9);
+                // Stored (tiny): lent from the payload, no copy.
+                assert!(matches!(a.read(0..9).unwrap(), Cow::Borrowed(b"<p>hi</p>")));
+            }
+            _ => panic!("web/index.html"),
+        }
+        match p.lookup("web/css/site.css") {
+            Lookup::File(a) => assert_eq!(a.read_all(1 << 20).unwrap(), css.as_bytes()),
+            _ => panic!("site.css"),
+        }
+        assert!(matches!(p.lookup("web"), Lookup::Dir));
+        assert!(matches!(p.lookup(""), Lookup::Dir));
+        assert!(matches!(p.lookup("web/nope"), Lookup::Missing));
+        let names: Vec<String> = p.list("web").unwrap().into_iter().map(|e| e.name).collect();
+        assert_eq!(names, ["css", "index.html"]);
+        let web = p.sub("web").unwrap();
+        assert!(matches!(web.lookup("index.html"), Lookup::File(_)));
+        assert!(matches!(web.lookup("app.toml"), Lookup::Missing));
+        assert_eq!(
+            web.describe("index.html"),
+            "web/index.html (in the packaged app)"
+        );
+        assert!(p.sub("nope").is_err());
+        assert_eq!(p.stamp("app.toml"), p.stamp("app.toml"));
+        assert_ne!(p.stamp("app.toml"), p.stamp("web/index.html"));
+    }
+
+    #[test]
+    fn a_damaged_file_is_refused_and_the_rest_served() {
+        let p = packaged_with(
+            &[("a.txt", b"first file"), ("b.txt", b"second file")],
+            Some("b.txt"),
+        );
+        match p.lookup("b.txt") {
+            Lookup::Broken(why) => assert!(why.starts_with("fails its integrity check"), "{why}"),
+            _ => panic!("a damaged file was served"),
+        }
+        // Refused every time, not only the first.
+        assert!(matches!(p.lookup("b.txt"), Lookup::Broken(_)));
+        assert!(matches!(p.lookup("a.txt"), Lookup::File(_)));
+    }
+}
