@@ -8,6 +8,7 @@ fn main() -> ExitCode {
     // A packaged executable runs its own app and takes no subcommand.
     match apphost::pack::own_app() {
         Ok(Some(opened)) => {
+            tracing::debug!("start-up: payload opened");
             let args = std::env::args_os()
                 .skip(1)
                 .map(|a| a.to_string_lossy().into_owned())

@@ -5,6 +5,11 @@ use include_dir::{Dir, include_dir};
 
 pub static INIT: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates/init");
 
+/// The `apphost init` template as a source.
+pub fn init() -> std::sync::Arc<dyn crate::source::Source> {
+    std::sync::Arc::new(crate::source::Builtin::new(&INIT, "", "the init template"))
+}
+
 /// TypeScript declarations of `window.apphost`, written into new apps.
 pub const TYPINGS: &str = include_str!("../js/apphost.d.ts");
 

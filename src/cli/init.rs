@@ -3,10 +3,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
-use include_dir::Dir;
-
+use crate::source::{Source, join};
 use crate::templates;
+use anyhow::{Context, bail};
 
 pub fn run(dir: &Path, name: Option<&str>) -> anyhow::Result<ExitCode> {
     if dir.exists() {
@@ -26,7 +25,7 @@ pub fn run(dir: &Path, name: Option<&str>) -> anyhow::Result<ExitCode> {
     let name = name.map(str::to_owned).unwrap_or_else(|| title_case(&slug));
     let id = format!("com.example.{slug}");
 
-    write_dir(&templates::INIT, dir, &name, &id)?;
+    write_dir(templates::init().as_ref(), "", dir, &name, &id)?;
     // Generated, not templated, so that they always match this host.
     for (file, text) in [
         ("app.schema.json", crate::manifest::schema_json() + "\n"),
@@ -43,22 +42,26 @@ pub fn run(dir: &Path, name: Option<&str>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_dir(tpl: &Dir<'_>, dest: &Path, name: &str, id: &str) -> anyhow::Result<()> {
-    for file in tpl.files() {
-        let path = dest.join(file.path());
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create `{}`", parent.display()))?;
+/// Writes folder `rel` of the template into `dest`, filling in the name and id of text files.
+fn write_dir(tpl: &dyn Source, rel: &str, dest: &Path, name: &str, id: &str) -> anyhow::Result<()> {
+    let here = dest.join(rel);
+    std::fs::create_dir_all(&here)
+        .with_context(|| format!("cannot create `{}`", here.display()))?;
+    for entry in tpl.list(rel)? {
+        let path = join(rel, &entry.name);
+        if entry.is_dir {
+            write_dir(tpl, &path, dest, name, id)?;
+            continue;
         }
-        let bytes = match file.contents_utf8() {
-            Some(text) => templates::render(text, name, id).into_bytes(),
-            None => file.contents().to_vec(),
+        let bytes = tpl
+            .read(&path, u64::MAX)
+            .map_err(|e| anyhow::anyhow!("{} {e}", tpl.describe(&path)))?;
+        let bytes = match std::str::from_utf8(&bytes) {
+            Ok(text) => templates::render(text, name, id).into_bytes(),
+            Err(_) => bytes.into_owned(),
         };
-        std::fs::write(&path, bytes)
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
-    }
-    for sub in tpl.dirs() {
-        write_dir(sub, dest, name, id)?;
+        let out = dest.join(&path);
+        std::fs::write(&out, bytes).with_context(|| format!("cannot write `{}`", out.display()))?;
     }
     Ok(())
 }

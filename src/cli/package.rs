@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::builtins::Launch;
 use crate::generation::Mode;
@@ -32,6 +33,7 @@ pub fn run(
         level: if best { 19 } else { 3 },
         host,
     };
+    let started = Instant::now();
     let files = pack::build::collect(checked.source.as_ref(), app)?;
     let bytes: u64 = files.iter().map(|(_, b)| b.len() as u64).sum();
     if bytes > ANNOUNCE_BYTES {
@@ -42,8 +44,8 @@ pub fn run(
             opts.level
         );
     }
-    drop(files);
-    let summary = pack::package(checked.source.as_ref(), app, output, &opts)?;
+    let mut summary = pack::package(files, output, &opts)?;
+    summary.took = started.elapsed();
     eprintln!("packaged {}: {summary}", output.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -71,6 +73,7 @@ pub fn run_packaged(opened: Opened, args: Vec<String>) -> anyhow::Result<ExitCod
     let Some(mut app) = super::run::accept(&opened.checked) else {
         return Ok(ExitCode::FAILURE);
     };
+    tracing::debug!("start-up: manifest checked (packaged)");
     pack::launch::lock_down(&mut app);
     let setup = Setup {
         opts: Options::from_env(),

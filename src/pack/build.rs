@@ -103,11 +103,11 @@ fn walk(source: &dyn Source, dir: &str, out: &mut Vec<String>) -> anyhow::Result
     Ok(())
 }
 
-/// Packages the checked `app` (read from `source`) into `output`: written whole beside it and
-/// renamed into place with mode 0755, so a failed run leaves no half-written file.
+/// Writes `files` (what [`collect`] returned for a checked app) as a packaged executable at
+/// `output`: written whole beside it and renamed into place with mode 0755, so a failed run
+/// leaves no half-written file.
 pub fn package(
-    source: &dyn Source,
-    app: &App,
+    files: Vec<(String, Vec<u8>)>,
     output: &Path,
     opts: &Options,
 ) -> anyhow::Result<Summary> {
@@ -127,7 +127,6 @@ pub fn package(
             format::FORMAT_VERSION
         );
     }
-    let files = collect(source, app)?;
     let count = files.len();
     let raw_bytes = files.iter().map(|(_, b)| b.len() as u64).sum();
     let payload = format::write(files, opts.level, env!("CARGO_PKG_VERSION"))

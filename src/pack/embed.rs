@@ -101,8 +101,14 @@ pub fn find_in_file(exe: &[u8]) -> Result<Option<&[u8]>, EmbedError> {
             None => Ok(()),
         }
     };
+    let misplaced = || -> Result<(), EmbedError> {
+        match elf::sui_note_misplaced(&elf::program_headers(exe)?, elf::phoff(exe)?) {
+            Some(why) => Err(EmbedError::Damaged(why)),
+            None => Ok(()),
+        }
+    };
     match carried(exe) {
-        Ok(Carried::Ours(payload)) => damage().map(|()| Some(payload)),
+        Ok(Carried::Ours(payload)) => damage().and_then(|()| misplaced()).map(|()| Some(payload)),
         Ok(Carried::Nothing | Carried::Foreign(_)) => Ok(None),
         Ok(Carried::Traces) => damage().and(Err(EmbedError::PayloadMissing)),
         Err(EmbedError::Elf(ElfError::PastEnd {

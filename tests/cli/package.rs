@@ -271,3 +271,47 @@ fn rehash(payload: &mut [u8]) {
     let hash = sha2::Sha256::digest(&payload[..end]);
     payload[end..end + 32].copy_from_slice(&hash);
 }
+
+#[test]
+fn a_payload_with_a_hostile_path_is_refused_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("app");
+    std::fs::create_dir_all(app.join("web/zz")).unwrap();
+    std::fs::write(app.join("web/index.html"), "<p>x</p>").unwrap();
+    std::fs::write(app.join("web/zz/x.txt"), "x").unwrap();
+    std::fs::write(
+        app.join("app.toml"),
+        "[app]\nid = \"dev.example.hostile\"\nname = \"Hostile\"\n",
+    )
+    .unwrap();
+    let exe = tmp.path().join("exe");
+    let r = common::run(
+        &[
+            "package",
+            app.to_str().unwrap(),
+            "-o",
+            exe.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bytes = std::fs::read(&exe).unwrap();
+    let (start, len) = payload_at(&bytes);
+    // The same payload as written by hand: paths of the same length, the header hash redone,
+    // so only the paths are wrong.
+    for hostile in [
+        "web/../x.txt",
+        "%2e%2e/zz/xx",
+        "/etc/passwd1",
+        "web/zz//x.tx",
+    ] {
+        assert_eq!(hostile.len(), 12);
+        let mut b = bytes.clone();
+        let payload = &mut b[start..start + len];
+        let at = memchr::memmem::find(payload, b"web/zz/x.txt").unwrap();
+        payload[at..at + 12].copy_from_slice(hostile.as_bytes());
+        rehash(payload);
+        std::fs::write(&exe, &b).unwrap();
+        fails_with(&exe, "this app's payload is damaged");
+    }
+}

@@ -150,23 +150,6 @@ pub fn sui_segment_damage(phdrs: &[Phdr], phoff: u64) -> Option<String> {
             ours.offset, ours.vaddr
         ));
     }
-    // The loader reads a note at its address, which the segment maps from the file; a strip
-    // that moved the segment but not the note's offset leaves the note elsewhere in memory
-    // than in the file (seen with binutils 2.40 on apphost's debug build).
-    let ours_end = ours.vaddr.saturating_add(ours.memsz);
-    for note in phdrs
-        .iter()
-        .filter(|p| p.p_type == PT_NOTE && p.vaddr >= ours.vaddr && p.vaddr < ours_end)
-    {
-        let mapped_from = ours.offset.checked_add(note.vaddr - ours.vaddr);
-        if mapped_from != Some(note.offset) {
-            return Some(format!(
-                "the payload's note is at file offset {:#x}, but the loader maps it from {:#x}",
-                note.offset,
-                mapped_from.unwrap_or(u64::MAX)
-            ));
-        }
-    }
     let pages = |p: &Phdr| {
         let end = p.vaddr.checked_add(p.memsz)?.checked_add(PAGE - 1)?;
         Some((p.vaddr / PAGE, end / PAGE))
@@ -181,6 +164,30 @@ pub fn sui_segment_damage(phdrs: &[Phdr], phoff: u64) -> Option<String> {
             )
         })
     })
+}
+
+/// When the payload's note is not where the loader maps it from: a strip that moved libsui's
+/// segment but not the note's file offset leaves the note intact in the file and garbage at
+/// its address in memory (seen with binutils 2.40 on apphost's debug build), so a check of
+/// the file alone would pass a package that cannot find its payload at start.
+pub fn sui_note_misplaced(phdrs: &[Phdr], phoff: u64) -> Option<String> {
+    let ours = phdrs
+        .iter()
+        .find(|p| p.p_type == PT_LOAD && p.offset != 0 && p.offset == phoff)?;
+    let ours_end = ours.vaddr.saturating_add(ours.memsz);
+    phdrs
+        .iter()
+        .filter(|p| p.p_type == PT_NOTE && p.vaddr >= ours.vaddr && p.vaddr < ours_end)
+        .find_map(|note| {
+            let mapped_from = ours.offset.checked_add(note.vaddr - ours.vaddr);
+            (mapped_from != Some(note.offset)).then(|| {
+                format!(
+                    "the payload's note is at file offset {:#x}, but the loader maps it from {:#x}",
+                    note.offset,
+                    mapped_from.unwrap_or(u64::MAX)
+                )
+            })
+        })
 }
 
 /// One note of a `PT_NOTE` segment.
