@@ -16,7 +16,7 @@
 //!          host version    str16, at most 64 bytes: CARGO_PKG_VERSION of the writing host
 //!          entry count     u32
 //!          index length    u64 bytes of index that follow the header
-//!          blobs offset    u64 = (header + index + 32) rounded up to 16
+//!          blobs offset    u64 = (header + index + 16) rounded up to 16
 //!          total length    u64 = end of the last blob (or blobs offset when there are none)
 //! index    entry count entries, sorted by path (byte order), each:
 //!          path            str16: relative, '/'-separated, see `is_safe_path`
@@ -26,7 +26,7 @@
 //!          stored length   u64 of the blob (= size when stored)
 //!          hash            32  SHA-256 of the file's content (not of the blob)
 //!          mime            str8, e.g. "text/javascript" (no charset)
-//! hash     32  SHA-256 of header + index
+//! check    16  XXH3-128 of header + index (damage, not tampering: see the README)
 //! padding  zeros up to blobs offset
 //! blobs    in index order, each starting at the next multiple of 16, zero padding between
 //! ```
@@ -40,6 +40,8 @@
 //! nothing in the blobs; [`Payload::read`] checks one file's hash, [`Payload::verify_all`] all.
 //! No number read from a payload sizes an allocation before it is checked against the bytes
 //! actually present.
+
+use std::borrow::Cow;
 
 mod parse;
 mod read;
@@ -108,8 +110,9 @@ impl Codec {
 
 /// One file of the index.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub path: String,
+pub struct Entry<'a> {
+    /// Borrowed from the index when read (opening a payload allocates no string per file).
+    pub path: Cow<'a, str>,
     /// The file's length (decompressed).
     pub size: u64,
     pub codec: Codec,
@@ -120,7 +123,7 @@ pub struct Entry {
     /// SHA-256 of the file's content.
     pub hash: [u8; 32],
     /// The essence type (`text/css`), no parameters.
-    pub mime: String,
+    pub mime: Cow<'a, str>,
 }
 
 /// Why a payload could not be written or read. Messages are for the person who packaged or
@@ -193,18 +196,37 @@ fn newer_hint(writer: &Option<String>) -> String {
 /// or to something with a separator or NUL: the `app://` protocol decodes request paths once,
 /// and such a name is only ever an attempt to climb out.
 pub fn is_safe_path(path: &str) -> bool {
-    !path.is_empty()
-        && path.len() <= MAX_PATH
-        && !path.contains('\\')
-        && !path.chars().any(char::is_control)
-        && path.split('/').all(is_safe_segment)
+    if path.is_empty() || path.len() > MAX_PATH {
+        return false;
+    }
+    // One pass over the bytes (every payload path is checked at each start): control bytes,
+    // backslashes, and each segment as it ends. DEL and the C1 controls are not ASCII control
+    // bytes, so only a non-ASCII path is searched for them.
+    let (mut start, mut escaped) = (0, false);
+    for (i, &b) in path.as_bytes().iter().enumerate() {
+        match b {
+            b'\\' | 0..=0x1f | 0x7f => return false,
+            b'%' => escaped = true,
+            b'/' => {
+                if !is_safe_segment(&path[start..i], escaped) {
+                    return false;
+                }
+                (start, escaped) = (i + 1, false);
+            }
+            _ => {}
+        }
+    }
+    is_safe_segment(&path[start..], escaped)
+        && (path.is_ascii() || !path.chars().any(char::is_control))
 }
 
-fn is_safe_segment(seg: &str) -> bool {
+/// A segment that names something inside its folder: not empty, `.` or `..`, even once
+/// percent-decoded (`escaped`: it holds a `%`), and not hiding a separator or NUL.
+fn is_safe_segment(seg: &str, escaped: bool) -> bool {
     if seg.is_empty() || seg == "." || seg == ".." {
         return false;
     }
-    if !seg.contains('%') {
+    if !escaped {
         return true;
     }
     let decoded: Vec<u8> = percent_encoding::percent_decode_str(seg).collect();
@@ -287,7 +309,7 @@ impl Header<'_> {
     }
 }
 
-impl Entry {
+impl Entry<'_> {
     /// Bytes of this entry in the index.
     fn index_len(&self) -> usize {
         ENTRY_FIXED + self.path.len() + self.mime.len()
@@ -309,6 +331,18 @@ impl Entry {
 
 fn align(n: u64) -> Option<u64> {
     n.checked_next_multiple_of(ALIGN)
+}
+
+/// Bytes of the index check that follows the index.
+const INDEX_CHECK_LEN: usize = 16;
+
+/// The check over header and index: XXH3-128, little-endian. It guards against damage (a bad
+/// copy, a cut download, a flipped bit), as the files' SHA-256 do; it cannot guard against
+/// tampering, and nothing stored beside the data could. It is a non-cryptographic hash because
+/// it runs at every start over the whole index (about 1 MB for 10,000 files): SHA-256 took
+/// 0.6 ms of the 1 ms budget for opening such a payload, XXH3 takes a few µs.
+fn index_check(bytes: &[u8]) -> [u8; INDEX_CHECK_LEN] {
+    xxhash_rust::xxh3::xxh3_128(bytes).to_le_bytes()
 }
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {

@@ -47,7 +47,7 @@ impl Inner {
     fn index(&self, path: &str) -> Option<usize> {
         self.payload
             .entries()
-            .binary_search_by(|e| e.path.as_str().cmp(path))
+            .binary_search_by(|e| (*e.path).cmp(path))
             .ok()
     }
 
@@ -128,7 +128,7 @@ impl Source for Packaged {
 }
 
 /// The content hash as the ETag: it changes exactly when the content does.
-fn tag(entry: &crate::pack::format::Entry) -> String {
+fn tag(entry: &crate::pack::format::Entry<'_>) -> String {
     entry.hash[..12]
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -8,8 +8,6 @@ use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sha2::Digest as _;
-
 use crate::common;
 
 /// `sample-apps/notes` packaged into `dir/name`.
@@ -257,8 +255,8 @@ fn damaged_truncated_stripped_and_newer_packages_fail_cleanly() {
     assert!(v.stderr.contains("stripped"), "{}", v.stderr);
 }
 
-/// Recomputes the hash over a payload's header and index after a test changed them (the
-/// layout is the one `apphost::pack::format` documents).
+/// Recomputes the check over a payload's header and index (XXH3-128) after a test changed
+/// them (the layout is the one `apphost::pack::format` documents).
 fn rehash(payload: &mut [u8]) {
     let u32_at = |b: &[u8], i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
     let u64_at = |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap());
@@ -268,8 +266,8 @@ fn rehash(payload: &mut [u8]) {
     let index_len = usize::try_from(u64_at(payload, after_host + 4)).unwrap();
     let header_len = after_host + 4 + 8 + 8 + 8;
     let end = header_len + index_len;
-    let hash = sha2::Sha256::digest(&payload[..end]);
-    payload[end..end + 32].copy_from_slice(&hash);
+    let check = xxhash_rust::xxh3::xxh3_128(&payload[..end]).to_le_bytes();
+    payload[end..end + 16].copy_from_slice(&check);
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Parsing the header and index, with every check `Payload::open` makes on them. Nothing read
 //! here sizes an allocation before it is checked against the bytes present.
 
+use std::borrow::Cow;
+
 use super::{
     Codec, Entry, FORMAT_VERSION, FormatError, Header, MAGIC, MAX_ENTRIES, MAX_FILE_SIZE,
     MAX_HOST_VERSION, MAX_ZSTD_RATIO, align, file_and_folder, is_mime_text, is_safe_path,
@@ -97,7 +99,7 @@ pub(super) fn read_index(
     count: u32,
     blobs_offset: u64,
     total: u64,
-) -> Result<Vec<Entry>, FormatError> {
+) -> Result<Vec<Entry<'_>>, FormatError> {
     let corrupt = |what: String| FormatError::Index(what);
     let count = count as usize;
     // The smallest entry has one-byte path and MIME strings: a count the index cannot hold
@@ -108,7 +110,7 @@ pub(super) fn read_index(
             index.len()
         )));
     }
-    let mut entries: Vec<Entry> = Vec::with_capacity(count);
+    let mut entries: Vec<Entry<'_>> = Vec::with_capacity(count);
     let mut f = Fields {
         bytes: index,
         pos: 0,
@@ -123,7 +125,7 @@ pub(super) fn read_index(
             return Err(FormatError::UnsafePath(path.to_string()));
         }
         if let Some(prev) = entries.last() {
-            match prev.path.as_str().cmp(path) {
+            match (*prev.path).cmp(path) {
                 std::cmp::Ordering::Less => {}
                 std::cmp::Ordering::Equal => return Err(FormatError::DuplicatePath(path.into())),
                 std::cmp::Ordering::Greater => {
@@ -186,13 +188,13 @@ pub(super) fn read_index(
             return bad("its MIME type is not ASCII text".into());
         };
         entries.push(Entry {
-            path: path.to_string(),
+            path: Cow::Borrowed(path),
             size,
             codec,
             offset,
             stored_len,
             hash,
-            mime: mime.to_string(),
+            mime: Cow::Borrowed(mime),
         });
     }
     if f.pos != index.len() {
@@ -207,7 +209,7 @@ pub(super) fn read_index(
         )));
     }
     if let Some(i) = file_and_folder(&entries, |e| &e.path) {
-        return Err(FormatError::FileAndFolder(entries[i].path.clone()));
+        return Err(FormatError::FileAndFolder(entries[i].path.to_string()));
     }
     Ok(entries)
 }

@@ -6,7 +6,8 @@ use std::fmt;
 
 use super::parse::{read_header, read_index};
 use super::{
-    Codec, Entry, FormatError, Header, MAX_FILE_SIZE, MAX_ZSTD_RATIO, before_dir, is_under, sha256,
+    Codec, Entry, FormatError, Header, INDEX_CHECK_LEN, MAX_FILE_SIZE, MAX_ZSTD_RATIO, before_dir,
+    index_check, is_under, sha256,
 };
 
 /// An opened payload. Borrows the bytes; stored files are served from them without a copy.
@@ -16,7 +17,7 @@ pub struct Payload<'a> {
     format_version: u32,
     host_version: &'a str,
     blobs_offset: u64,
-    entries: Vec<Entry>,
+    entries: Vec<Entry<'a>>,
 }
 
 impl fmt::Debug for Payload<'_> {
@@ -39,7 +40,7 @@ impl<'a> Payload<'a> {
         let corrupt = |what: String| Err(FormatError::Header(what));
         let header_len = Header::size_for(header.host.len());
         // At most 2^64 - 1 + 2^16: in u128 nothing overflows.
-        let hash_end = header_len as u128 + u128::from(header.index_len) + 32;
+        let hash_end = header_len as u128 + u128::from(header.index_len) + INDEX_CHECK_LEN as u128;
         let blobs_offset = hash_end.next_multiple_of(16);
         if u128::from(header.blobs_offset) != blobs_offset {
             return corrupt(format!(
@@ -62,8 +63,8 @@ impl<'a> Payload<'a> {
             return truncated;
         }
         // Both fit in `bytes.len()` now.
-        let (index_end, hash_end) = (hash_end as usize - 32, hash_end as usize);
-        if sha256(&bytes[..index_end]) != bytes[index_end..hash_end] {
+        let (index_end, hash_end) = (hash_end as usize - INDEX_CHECK_LEN, hash_end as usize);
+        if index_check(&bytes[..index_end]) != bytes[index_end..hash_end] {
             return Err(FormatError::IndexHash);
         }
         if (bytes.len() as u64) < header.total {
@@ -109,15 +110,15 @@ impl<'a> Payload<'a> {
     }
 
     /// Every file, sorted by path.
-    pub fn entries(&self) -> &[Entry] {
+    pub fn entries(&self) -> &[Entry<'a>] {
         &self.entries
     }
 
     /// The file at `path` (`web/index.html`), not a folder.
-    pub fn get(&self, path: &str) -> Option<&Entry> {
+    pub fn get(&self, path: &str) -> Option<&Entry<'a>> {
         let i = self
             .entries
-            .binary_search_by(|e| e.path.as_str().cmp(path))
+            .binary_search_by(|e| (*e.path).cmp(path))
             .ok()?;
         self.entries.get(i)
     }
@@ -153,7 +154,7 @@ impl<'a> Payload<'a> {
     }
 
     /// The entries under `dir/` (all of them for `""`).
-    fn under(&self, dir: &str) -> &[Entry] {
+    fn under(&self, dir: &str) -> &[Entry<'a>] {
         if dir.is_empty() {
             return &self.entries;
         }
@@ -164,7 +165,7 @@ impl<'a> Payload<'a> {
 
     /// The blob of `e` as stored, unchecked. Empty for an entry of another payload that does
     /// not fit in this one.
-    pub fn raw(&self, e: &Entry) -> &'a [u8] {
+    pub fn raw(&self, e: &Entry<'_>) -> &'a [u8] {
         let range = usize::try_from(e.offset).ok().and_then(|start| {
             let end = start.checked_add(usize::try_from(e.stored_len).ok()?)?;
             Some(start..end)
@@ -174,7 +175,7 @@ impl<'a> Payload<'a> {
 
     /// The content of `e`, checked against its hash: a stored file borrowed from the payload,
     /// a compressed one decompressed into a buffer of exactly its size.
-    pub fn read(&self, e: &Entry) -> Result<Cow<'a, [u8]>, FormatError> {
+    pub fn read(&self, e: &Entry<'_>) -> Result<Cow<'a, [u8]>, FormatError> {
         let raw = self.raw(e);
         let content = match e.codec {
             Codec::Stored => Cow::Borrowed(raw),
@@ -187,7 +188,7 @@ impl<'a> Payload<'a> {
             ));
         }
         if sha256(&content) != e.hash {
-            return Err(FormatError::ContentHash(e.path.clone()));
+            return Err(FormatError::ContentHash(e.path.to_string()));
         }
         Ok(content)
     }
@@ -212,15 +213,15 @@ impl<'a> Payload<'a> {
     }
 }
 
-fn content_error(e: &Entry, problem: String) -> FormatError {
+fn content_error(e: &Entry<'_>, problem: String) -> FormatError {
     FormatError::Content {
-        path: e.path.clone(),
+        path: e.path.to_string(),
         problem,
     }
 }
 
 /// One zstd frame that records `e.size`, decompressed into a buffer of at most that size.
-fn decompress(e: &Entry, raw: &[u8]) -> Result<Vec<u8>, FormatError> {
+fn decompress(e: &Entry<'_>, raw: &[u8]) -> Result<Vec<u8>, FormatError> {
     // `open` refused entries that break these, but `e` may come from elsewhere.
     if e.size > MAX_FILE_SIZE || e.size > e.stored_len.saturating_mul(MAX_ZSTD_RATIO) {
         return Err(content_error(e, format!("implausible size {}", e.size)));

@@ -78,7 +78,7 @@ fn round_trip() {
     assert_eq!(p.bytes().len(), bytes.len());
     let mut want = files();
     want.sort();
-    let paths: Vec<&str> = p.entries().iter().map(|e| e.path.as_str()).collect();
+    let paths: Vec<&str> = p.entries().iter().map(|e| &*e.path).collect();
     let want_paths: Vec<&str> = want.iter().map(|(path, _)| path.as_str()).collect();
     assert_eq!(paths, want_paths);
     for (path, content) in &want {
@@ -203,20 +203,20 @@ fn the_layout_is_as_documented() {
     assert_eq!(&bytes[..8], b"APPHOST\0");
     assert_eq!((u32_at(8), u32_at(12)), (1, 0));
     assert_eq!(&bytes[16..23], b"\x05\x009.9.9");
-    // 51 bytes of header, then one entry of 60 + 5 + 10 bytes, the hash, 2 bytes of padding.
+    // 51 bytes of header, then one entry of 60 + 5 + 10 bytes, the check, 2 bytes of padding.
     assert_eq!(
         (u32_at(23), u64_at(27), u64_at(35), u64_at(43)),
-        (1, 75, 160, 165)
+        (1, 75, 144, 149)
     );
     assert_eq!(&bytes[51..58], b"\x05\x00a.txt");
     assert_eq!(
         (u64_at(58), bytes[66], u64_at(67), u64_at(75)),
-        (5, 0, 160, 5)
+        (5, 0, 144, 5)
     );
     assert_eq!(bytes[83..115], sha256(b"hello"));
     assert_eq!(&bytes[115..126], b"\x0atext/plain");
-    assert_eq!(bytes[126..158], sha256(&bytes[..126]));
-    assert_eq!(&bytes[158..], b"\0\0hello");
+    assert_eq!(bytes[126..142], index_check(&bytes[..126]));
+    assert_eq!(&bytes[142..], b"\0\0hello");
 }
 
 #[test]

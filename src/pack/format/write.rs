@@ -2,6 +2,7 @@
 //! on time or the machine, and each file is compressed on its own by a single-threaded zstd,
 //! so the worker threads only change how fast the same bytes come out.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,9 +11,9 @@ use std::thread;
 use zstd::bulk::Compressor;
 
 use super::{
-    Codec, Entry, FORMAT_VERSION, FormatError, Header, MAX_ENTRIES, MAX_FILE_SIZE,
-    MAX_HOST_VERSION, TINY, align, file_and_folder, is_precompressed, is_safe_path, mime_of,
-    sha256,
+    Codec, Entry, FORMAT_VERSION, FormatError, Header, INDEX_CHECK_LEN, MAX_ENTRIES, MAX_FILE_SIZE,
+    MAX_HOST_VERSION, TINY, align, file_and_folder, index_check, is_precompressed, is_safe_path,
+    mime_of, sha256,
 };
 
 /// A payload holding `files` (path, content), compressed at zstd `level`
@@ -63,8 +64,8 @@ pub fn write(
             None => (Codec::Stored, content),
         };
         let entry = Entry {
-            mime: mime_of(&path),
-            path,
+            mime: Cow::Owned(mime_of(&path)),
+            path: Cow::Owned(path),
             size,
             codec,
             offset: 0, // once the index's length is known
@@ -75,7 +76,7 @@ pub fn write(
         entries.push(entry);
         blobs.push(blob);
     }
-    let blobs_offset = next16(header_len + index_len + 32);
+    let blobs_offset = next16(header_len + index_len + INDEX_CHECK_LEN as u64);
     let mut end = blobs_offset;
     for entry in &mut entries {
         entry.offset = next16(end);
@@ -101,7 +102,7 @@ pub fn write(
     for entry in &entries {
         entry.put(&mut out);
     }
-    let hash = sha256(&out);
+    let hash = index_check(&out);
     out.extend_from_slice(&hash);
     for (entry, blob) in entries.iter().zip(&blobs) {
         out.resize(entry.offset as usize, 0);

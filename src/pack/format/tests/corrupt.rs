@@ -10,15 +10,15 @@ fn blobs_offset(bytes: &[u8]) -> usize {
     p.entries()[0].offset as usize
 }
 
-/// Recomputes the header and index hash after a test changed them on purpose.
+/// Recomputes the check over header and index after a test changed them on purpose.
 pub(super) fn rehash(bytes: &mut [u8]) {
     let host_len = usize::from(u16::from_le_bytes([bytes[16], bytes[17]]));
     let header_len = Header::size_for(host_len);
     let at = header_len - 24; // the index length, before the blobs offset and total
     let index_len = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
     let end = header_len + index_len;
-    let hash = sha256(&bytes[..end]);
-    bytes[end..end + 32].copy_from_slice(&hash);
+    let check = index_check(&bytes[..end]);
+    bytes[end..end + INDEX_CHECK_LEN].copy_from_slice(&check);
 }
 
 #[test]
@@ -96,7 +96,7 @@ fn changed_padding_between_blobs_is_found_by_verify_all() {
         .windows(2)
         .find_map(|w| {
             let end = w[0].offset + w[0].stored_len;
-            (end < w[1].offset).then(|| (w[0].path.clone(), end as usize))
+            (end < w[1].offset).then(|| (w[0].path.to_string(), end as usize))
         })
         .unwrap();
     let mut bad = bytes.clone();

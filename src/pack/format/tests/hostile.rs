@@ -5,7 +5,7 @@ use super::*;
 
 /// A payload as `files` would be laid out, before the test spoils it.
 struct Raw {
-    entries: Vec<Entry>,
+    entries: Vec<Entry<'static>>,
     blobs: Vec<Vec<u8>>,
     /// Overrides of the header's entry count and total length.
     count: Option<u32>,
@@ -19,7 +19,7 @@ fn raw(files: &[(&str, &[u8])]) -> Raw {
     let entries = files
         .iter()
         .map(|(path, content)| Entry {
-            path: path.to_string(),
+            path: path.to_string().into(),
             size: content.len() as u64,
             codec: Codec::Stored,
             offset: 0,
@@ -42,7 +42,7 @@ fn raw(files: &[(&str, &[u8])]) -> Raw {
 impl Raw {
     fn blobs_offset(&self) -> u64 {
         let index_len: usize = self.entries.iter().map(Entry::index_len).sum();
-        let hash_end = Header::size_for(HOST.len()) + index_len + self.junk.len() + 32;
+        let hash_end = Header::size_for(HOST.len()) + index_len + self.junk.len() + INDEX_CHECK_LEN;
         align(hash_end as u64).unwrap()
     }
 
@@ -82,7 +82,7 @@ impl Raw {
         }
         .put(&mut out);
         out.extend_from_slice(&index);
-        let hash = sha256(&out);
+        let hash = index_check(&out);
         out.extend_from_slice(&hash);
         out.resize(total.min(1 << 20) as usize, 0);
         for (e, blob) in self.entries.iter().zip(&self.blobs) {
