@@ -21,7 +21,9 @@
 //! index    entry count entries, sorted by path (byte order), each:
 //!          path            str16: relative, '/'-separated, see `is_safe_path`
 //!          size            u64 the file's length
-//!          codec           u8  0 = stored, 1 = zstd (one frame that records its size)
+//!          codec           u8  0 = stored, 1 = zstd (one frame that records its size),
+//!                              2 = zstd with the payload's dictionary, the stored entry
+//!                              `.apphost/zstd-dictionary` (present when any entry uses it)
 //!          offset          u64 of the blob
 //!          stored length   u64 of the blob (= size when stored)
 //!          hash            32  SHA-256 of the file's content (not of the blob)
@@ -79,6 +81,29 @@ const TINY: usize = 256;
 /// No zstd frame expands more than this (an RLE block: 4 bytes for 128 KiB), so a zstd entry
 /// whose size claims more is corrupt, whatever its frame says.
 const MAX_ZSTD_RATIO: u64 = 32 * 1024;
+/// Where a payload keeps its zstd dictionary, when it has one: the files compressed with
+/// [`Codec::ZstdDict`] need it. Names under `.apphost/` at the root are the payload's own: an
+/// app's files may not use them, and a packaged app's source never shows them.
+pub const DICTIONARY: &str = ".apphost/zstd-dictionary";
+const RESERVED: &str = ".apphost";
+
+/// Whether `path` is one of the payload's own names (see [`DICTIONARY`]).
+pub fn is_reserved(path: &str) -> bool {
+    path.strip_prefix(RESERVED)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Files up to this size are compressed with the payload's dictionary, when it has one: small
+/// files are where a dictionary pays (each zstd frame starts with no history of its own).
+const DICT_FILE_MAX: usize = 128 << 10;
+/// A dictionary is trained only from this many such files, of at least this many bytes in all.
+const DICT_MIN_FILES: usize = 8;
+const DICT_MIN_BYTES: usize = 64 << 10;
+/// Bytes of samples it is trained from at most (the first files by path), and its size: 16 KiB
+/// saved most on this repository's text (0.378x -> 0.35x; 64 KiB saved less in all).
+const DICT_SAMPLES_MAX: usize = 4 << 20;
+const DICT_SIZE: usize = 16 << 10;
+
 /// Bytes of one index entry besides its path and MIME strings.
 const ENTRY_FIXED: usize = 2 + 8 + 1 + 8 + 8 + 32 + 1;
 
@@ -89,6 +114,8 @@ pub enum Codec {
     Stored,
     /// One zstd frame.
     Zstd,
+    /// One zstd frame compressed with the payload's dictionary ([`DICTIONARY`]).
+    ZstdDict,
 }
 
 impl Codec {
@@ -96,6 +123,7 @@ impl Codec {
         match self {
             Codec::Stored => 0,
             Codec::Zstd => 1,
+            Codec::ZstdDict => 2,
         }
     }
 
@@ -103,6 +131,7 @@ impl Codec {
         match b {
             0 => Some(Codec::Stored),
             1 => Some(Codec::Zstd),
+            2 => Some(Codec::ZstdDict),
             _ => None,
         }
     }
@@ -154,6 +183,8 @@ pub enum FormatError {
     Index(String),
     #[error("unsafe path in payload: `{0}`")]
     UnsafePath(String),
+    #[error("`{0}`: names under `.apphost/` are the payload's own; rename it")]
+    Reserved(String),
     #[error("duplicate path in payload: `{0}`")]
     DuplicatePath(String),
     #[error("`{0}` is both a file and a folder")]
@@ -259,10 +290,10 @@ const PRECOMPRESSED: &[&str] = &[
 /// already-compressed format, when the file is under 256 bytes, or when zstd saves less than
 /// 5%; zstd otherwise.
 pub fn choose_codec(path: &str, bytes: &[u8]) -> Codec {
-    match zstd::bulk::Compressor::new(DEFAULT_LEVEL) {
-        Ok(mut compressor) => match write::encode(&mut compressor, path, bytes) {
-            Ok((codec, _)) => codec,
-            Err(_) => Codec::Stored,
+    match write::Coders::new(DEFAULT_LEVEL, None) {
+        Ok(mut coders) => match write::encode(&mut coders, path, bytes) {
+            Ok((Some((codec, _)), _)) => codec,
+            Ok((None, _)) | Err(_) => Codec::Stored,
         },
         Err(_) => Codec::Stored,
     }

@@ -1,13 +1,14 @@
 //! The payload of a packaged executable, read in place: a stored file is lent straight from
 //! the mapped executable, a compressed one is decompressed once and shared. Each file's hash
 //! is checked the first time it is read; a file that fails is refused (the protocol answers
-//! with an error page and logs why) and never served.
+//! with an error page and logs why) and never served. The payload's own files (its zstd
+//! dictionary, under `.apphost/`) are not the app's: they are never found here.
 
 use std::io;
 use std::sync::{Arc, OnceLock};
 
 use super::{Asset, Entry, Lookup, Source, join};
-use crate::pack::format::Payload;
+use crate::pack::format::{Payload, is_reserved};
 
 /// A file of the payload, once read and checked.
 #[derive(Clone)]
@@ -70,6 +71,9 @@ impl Inner {
 impl Source for Packaged {
     fn lookup(&self, rel: &str) -> Lookup {
         let path = join(&self.base, rel);
+        if is_reserved(&path) {
+            return Lookup::Missing;
+        }
         let inner = &self.inner;
         let Some(i) = inner.index(&path) else {
             return if inner.payload.is_dir(&path) {
@@ -97,13 +101,14 @@ impl Source for Packaged {
             .payload
             .list(&path)
             .into_iter()
+            .filter(|(name, _)| !is_reserved(&join(&path, name)))
             .map(|(name, is_dir)| Entry { name, is_dir })
             .collect())
     }
 
     fn sub(&self, rel: &str) -> io::Result<Arc<dyn Source>> {
         let base = join(&self.base, rel);
-        if !self.inner.payload.is_dir(&base) {
+        if is_reserved(&base) || !self.inner.payload.is_dir(&base) {
             return Err(io::ErrorKind::NotFound.into());
         }
         Ok(Arc::new(Packaged {
@@ -121,8 +126,12 @@ impl Source for Packaged {
 
     /// The content hash: it never changes while the app runs.
     fn stamp(&self, rel: &str) -> Option<String> {
+        let path = join(&self.base, rel);
+        if is_reserved(&path) {
+            return None;
+        }
         let inner = &self.inner;
-        let i = inner.index(&join(&self.base, rel))?;
+        let i = inner.index(&path)?;
         Some(tag(&inner.payload.entries()[i]))
     }
 }

@@ -156,7 +156,7 @@ pub(super) fn read_index(
                     "stored as {stored_len} bytes, but its size is {size}"
                 ));
             }
-            Codec::Zstd if size > stored_len.saturating_mul(MAX_ZSTD_RATIO) => {
+            Codec::Zstd | Codec::ZstdDict if size > stored_len.saturating_mul(MAX_ZSTD_RATIO) => {
                 return bad(format!(
                     "{size} bytes cannot come from {stored_len} compressed bytes"
                 ));

@@ -3,11 +3,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::OnceLock;
 
 use super::parse::{read_header, read_index};
 use super::{
-    Codec, Entry, FormatError, Header, INDEX_CHECK_LEN, MAX_FILE_SIZE, MAX_ZSTD_RATIO, before_dir,
-    index_check, is_under, sha256,
+    Codec, DICTIONARY, Entry, FormatError, Header, INDEX_CHECK_LEN, MAX_FILE_SIZE, MAX_ZSTD_RATIO,
+    before_dir, index_check, is_under, sha256,
 };
 
 /// An opened payload. Borrows the bytes; stored files are served from them without a copy.
@@ -18,6 +19,8 @@ pub struct Payload<'a> {
     host_version: &'a str,
     blobs_offset: u64,
     entries: Vec<Entry<'a>>,
+    /// The zstd dictionary's bytes once checked against their hash (or why they are not good).
+    dictionary: OnceLock<Result<&'a [u8], String>>,
 }
 
 impl fmt::Debug for Payload<'_> {
@@ -86,12 +89,21 @@ impl<'a> Payload<'a> {
         };
         let index = &bytes[header_len..index_end];
         let entries = read_index(index, header.count, blobs_offset, header.total)?;
+        if entries.iter().any(|e| e.codec == Codec::ZstdDict) {
+            let dict = entries.binary_search_by(|e| (*e.path).cmp(DICTIONARY));
+            if !dict.is_ok_and(|i| entries[i].codec == Codec::Stored) {
+                return Err(FormatError::Index(format!(
+                    "files use the zstd dictionary, but `{DICTIONARY}` is not a stored file"
+                )));
+            }
+        }
         Ok(Payload {
             bytes,
             format_version: header.version,
             host_version,
             blobs_offset,
             entries,
+            dictionary: OnceLock::new(),
         })
     }
 
@@ -179,7 +191,8 @@ impl<'a> Payload<'a> {
         let raw = self.raw(e);
         let content = match e.codec {
             Codec::Stored => Cow::Borrowed(raw),
-            Codec::Zstd => Cow::Owned(decompress(e, raw)?),
+            Codec::Zstd => Cow::Owned(decompress(e, raw, None)?),
+            Codec::ZstdDict => Cow::Owned(decompress(e, raw, Some(self.dictionary(e)?))?),
         };
         if content.len() as u64 != e.size {
             return Err(content_error(
@@ -191,6 +204,21 @@ impl<'a> Payload<'a> {
             return Err(FormatError::ContentHash(e.path.to_string()));
         }
         Ok(content)
+    }
+
+    /// The zstd dictionary, checked once against its hash, for entry `e` that needs it.
+    fn dictionary(&self, e: &Entry<'_>) -> Result<&'a [u8], FormatError> {
+        self.dictionary
+            .get_or_init(|| {
+                let entry = self.get(DICTIONARY).ok_or("it is missing")?;
+                match self.read(entry) {
+                    Ok(Cow::Borrowed(bytes)) => Ok(bytes),
+                    Ok(Cow::Owned(_)) => Err("it is compressed".to_string()),
+                    Err(err) => Err(err.to_string()),
+                }
+            })
+            .clone()
+            .map_err(|why| content_error(e, format!("the payload's zstd dictionary: {why}")))
     }
 
     /// Reads and checks every file, and the zero padding between blobs.
@@ -220,8 +248,13 @@ fn content_error(e: &Entry<'_>, problem: String) -> FormatError {
     }
 }
 
-/// One zstd frame that records `e.size`, decompressed into a buffer of at most that size.
-fn decompress(e: &Entry<'_>, raw: &[u8]) -> Result<Vec<u8>, FormatError> {
+/// One zstd frame that records `e.size`, decompressed (with `dictionary`, for
+/// [`Codec::ZstdDict`]) into a buffer of at most that size.
+fn decompress(
+    e: &Entry<'_>,
+    raw: &[u8],
+    dictionary: Option<&[u8]>,
+) -> Result<Vec<u8>, FormatError> {
     // `open` refused entries that break these, but `e` may come from elsewhere.
     if e.size > MAX_FILE_SIZE || e.size > e.stored_len.saturating_mul(MAX_ZSTD_RATIO) {
         return Err(content_error(e, format!("implausible size {}", e.size)));
@@ -240,6 +273,11 @@ fn decompress(e: &Entry<'_>, raw: &[u8]) -> Result<Vec<u8>, FormatError> {
     let capacity = usize::try_from(e.size)
         .map_err(|_| content_error(e, format!("too large to read: {} bytes", e.size)))?;
     // A frame that lies about its size fails here rather than growing the buffer.
-    zstd::bulk::decompress(raw, capacity)
+    let decompressor = match dictionary {
+        Some(d) => zstd::bulk::Decompressor::with_dictionary(d),
+        None => zstd::bulk::Decompressor::new(),
+    };
+    decompressor
+        .and_then(|mut d| d.decompress(raw, capacity))
         .map_err(|err| content_error(e, format!("cannot decompress: {err}")))
 }

@@ -2,6 +2,7 @@
 //! hostile payloads are in `corrupt` and `hostile`.
 
 mod corrupt;
+mod dictionary;
 mod hostile;
 
 use std::borrow::Cow;
