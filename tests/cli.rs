@@ -200,14 +200,7 @@ fn dev_refuses_a_broken_manifest_before_opening_anything() {
 #[test]
 fn run_refuses_a_broken_manifest_before_opening_anything() {
     // No display is needed: nothing opens.
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::create_dir(tmp.path().join("web")).unwrap();
-    std::fs::write(tmp.path().join("web/index.html"), "<p>x</p>").unwrap();
-    std::fs::write(
-        tmp.path().join("app.toml"),
-        "[app]\nid = \"dev.example.x\"\nname = \"X\"\n\n[[window]]\nwidht = 3\n",
-    )
-    .unwrap();
+    let tmp = common::misspelt_app();
     let r = common::run(&["run", tmp.path().to_str().unwrap()], None);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("unknown key `widht`"), "{}", r.stderr);

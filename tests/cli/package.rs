@@ -143,14 +143,7 @@ fn package_writes_a_reproducible_executable_that_verifies() {
 
 #[test]
 fn package_refuses_an_app_with_errors_and_writes_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::create_dir(tmp.path().join("web")).unwrap();
-    std::fs::write(tmp.path().join("web/index.html"), "<p>x</p>").unwrap();
-    std::fs::write(
-        tmp.path().join("app.toml"),
-        "[app]\nid = \"dev.example.x\"\nname = \"X\"\n\n[[window]]\nwidht = 3\n",
-    )
-    .unwrap();
+    let tmp = common::misspelt_app();
     let out = tmp.path().join("out");
     let r = common::run(
         &[

@@ -15,6 +15,19 @@ pub fn apphost() -> Command {
     c
 }
 
+/// An app whose manifest misspells a key (`widht`, at app.toml:6:1): `check` refuses it.
+pub fn misspelt_app() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("web")).unwrap();
+    std::fs::write(tmp.path().join("web/index.html"), "<p>x</p>").unwrap();
+    std::fs::write(
+        tmp.path().join("app.toml"),
+        "[app]\nid = \"dev.example.x\"\nname = \"X\"\n\n[[window]]\nwidht = 3\n",
+    )
+    .unwrap();
+    tmp
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
