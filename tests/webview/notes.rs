@@ -43,6 +43,9 @@ pub fn drive(s: &harness::Session) {
     // Real typing into the title and the body; autosave follows.
     s.js("document.getElementById('title').focus(); return true");
     harness::type_text(&win, "Groceries");
+    // xdotool returns once the keys are sent, not once the page has them: on a busy machine
+    // the last ones would land in the body after the focus moves.
+    s.wait_for_js("return document.getElementById('title').value === 'Groceries'");
     s.js("document.getElementById('body').focus(); return true");
     harness::type_text(&win, "apples and pears");
     let body = data.join(format!("notes/{id}.md"));

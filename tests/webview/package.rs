@@ -50,6 +50,13 @@ fn packaged_notes_app_end_to_end() {
     let s = launch_program(&exe, &[], "apphost=info", Some(&elsewhere));
     assert_eq!(s.url(), "app://localhost/index.html");
     crate::notes::drive(&s);
+    // The page falls back to a local filter when its script fails: ask the script itself.
+    let welcome = s.js("return document.querySelector('#list li').dataset.id");
+    let hits = s.js_async(
+        "window.apphost.invoke('notes.search', { query: 'note' })
+           .then(h => done(h.map(x => x.id)), e => done(String(e)))",
+    );
+    assert_eq!(hits, json!([welcome]));
 }
 
 #[test]
