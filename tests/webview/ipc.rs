@@ -31,7 +31,10 @@ fn json_bytes_events_and_the_store() {
     let s = app();
     assert_eq!(
         call(&s, "app.info", "null"),
-        json!(["ok", { "id": APP_ID, "name": "IPC fixture", "version": null, "host_version": env!("CARGO_PKG_VERSION") }])
+        json!(["ok", {
+            "id": APP_ID, "name": "IPC fixture", "version": null,
+            "host_version": env!("CARGO_PKG_VERSION"), "args": [], "packaged": false
+        }])
     );
     // JSON round trips, small (posted) and large (over app://).
     assert_eq!(
