@@ -18,8 +18,7 @@ pub fn source() -> Arc<dyn Source> {
 mod tests {
     #[test]
     fn demo_checks_clean_from_the_binary() {
-        let checked =
-            crate::manifest::check_in(super::source(), "app.toml", &crate::script::Checker);
+        let checked = crate::check_in(super::source(), crate::manifest::NAMES[0]);
         assert!(checked.diagnostics.is_empty(), "{}", checked.render());
         let app = checked.app.unwrap();
         assert_eq!(app.frontend, "web");

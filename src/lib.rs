@@ -30,6 +30,12 @@ pub fn check(target: &std::path::Path) -> manifest::Checked {
     manifest::check_with(target, &script::Checker)
 }
 
+/// [`check`] of the manifest `name` at the root of `source` (the built-in demo, a packaged
+/// payload, or the folder a running app was started from).
+pub fn check_in(source: std::sync::Arc<dyn source::Source>, name: &str) -> manifest::Checked {
+    manifest::check_in(source, name, &script::Checker)
+}
+
 /// [`check`] of manifest `text` as if read from `file`.
 pub fn check_text(file: &std::path::Path, text: String) -> manifest::Checked {
     manifest::check_text_with(file, text, &script::Checker)

@@ -30,7 +30,11 @@ pub fn run(
         return Ok(ExitCode::FAILURE);
     };
     let opts = pack::Options {
-        level: if best { 19 } else { 3 },
+        level: if best {
+            pack::format::BEST_LEVEL
+        } else {
+            pack::format::DEFAULT_LEVEL
+        },
         host,
     };
     let started = Instant::now();
@@ -44,9 +48,12 @@ pub fn run(
             opts.level
         );
     }
-    let mut summary = pack::package(files, output, &opts)?;
-    summary.took = started.elapsed();
-    eprintln!("packaged {}: {summary}", output.display());
+    let summary = pack::package(files, output, &opts)?;
+    eprintln!(
+        "packaged {}: {summary}, in {:.2} s",
+        output.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -11,9 +11,7 @@ use crate::runtime::{self, Options, Setup};
 pub fn run(dir: Option<&Path>, args: Vec<String>) -> anyhow::Result<ExitCode> {
     let checked = match dir {
         Some(dir) => crate::check(dir),
-        None => {
-            crate::manifest::check_in(crate::demo::source(), "app.toml", &crate::script::Checker)
-        }
+        None => crate::check_in(crate::demo::source(), crate::manifest::NAMES[0]),
     };
     let Some(app) = accept(&checked) else {
         return Ok(ExitCode::FAILURE);

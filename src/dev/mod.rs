@@ -254,11 +254,7 @@ impl Reloader {
     /// Checks the manifest again; swaps in a new generation when it is good.
     fn manifest_changed(&mut self, started: Instant) {
         let manifest = self.core.current().app.manifest.clone();
-        let checked = manifest::check_in(
-            Arc::clone(self.core.source()),
-            &manifest,
-            &crate::script::Checker,
-        );
+        let checked = crate::check_in(Arc::clone(self.core.source()), &manifest);
         let Some(app) = checked.app.as_ref().filter(|_| !checked.has_errors()) else {
             let text = checked.render();
             if self.manifest_error.as_deref() != Some(text.as_str()) {

@@ -52,6 +52,10 @@ pub struct ScriptProblem {
     pub column: usize,
 }
 
+/// The names a manifest has in an app folder (or a packaged payload), in the order they are
+/// looked for; a folder may hold one of them, not both.
+pub const NAMES: [&str; 2] = ["app.toml", "app.json5"];
+
 /// Manifests larger than this are refused before parsing; real ones are a few KiB.
 pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 
@@ -175,8 +179,7 @@ pub fn locate(target: &Path) -> Result<PathBuf, String> {
             target.display()
         ));
     }
-    let toml = target.join("app.toml");
-    let json5 = target.join("app.json5");
+    let [toml, json5] = NAMES.map(|name| target.join(name));
     match (
         toml.exists() || toml.is_symlink(),
         json5.exists() || json5.is_symlink(),

@@ -7,11 +7,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::{embed, format};
-use crate::manifest::{App, Checked};
+use crate::manifest::{App, Checked, NAMES};
 use crate::source::{Packaged, Source};
-
-/// The manifest names a payload may hold, in the order they are looked for.
-const MANIFESTS: [&str; 2] = ["app.toml", "app.json5"];
 
 /// A packaged app, ready to run.
 pub struct Opened {
@@ -32,15 +29,11 @@ pub fn own_app() -> anyhow::Result<Option<Opened>> {
 /// Checks the manifest inside `payload` as `apphost check` would.
 fn open(payload: format::Payload<'static>) -> Opened {
     let source = Arc::new(Packaged::new(payload));
-    let name = MANIFESTS
+    let name = NAMES
         .into_iter()
         .find(|m| source.payload().get(m).is_some())
-        .unwrap_or(MANIFESTS[0]);
-    let checked = crate::manifest::check_in(
-        Arc::clone(&source) as Arc<dyn Source>,
-        name,
-        &crate::script::Checker,
-    );
+        .unwrap_or(NAMES[0]);
+    let checked = crate::check_in(Arc::clone(&source) as Arc<dyn Source>, name);
     Opened { source, checked }
 }
 

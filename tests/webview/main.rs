@@ -2,6 +2,8 @@
 //! and assets, CSP, the navigation guard, two windows, a menu accelerator, 404s and ranges.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../common/mod.rs"]
+mod common;
 mod dev;
 mod dev_server;
 mod harness;

@@ -4,7 +4,6 @@
 //! ignores, and how a damaged file in its payload is refused.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::json;
 
@@ -18,20 +17,16 @@ fn package(fixture: &str) -> (PathBuf, tempfile::TempDir) {
     let src = work.path().join("src");
     copy_dir(&repo().join(fixture), &src);
     let built = work.path().join("notes.out");
-    let out = Command::new(env!("CARGO_BIN_EXE_apphost"))
-        .args([
+    let r = crate::common::run(
+        &[
             "package",
             src.to_str().unwrap(),
             "-o",
             built.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        None,
     );
+    assert_eq!(r.code, 0, "{}", r.stderr);
     std::fs::remove_dir_all(&src).unwrap();
     let shipped = work.path().join("shipped");
     std::fs::create_dir(&shipped).unwrap();
