@@ -59,6 +59,16 @@ impl Folder {
     }
 }
 
+/// A file's ETag: its length and modification time, which change whenever its content may.
+fn tag(meta: &std::fs::Metadata) -> String {
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!("{:x}-{mtime:x}", meta.len())
+}
+
 impl Source for Folder {
     fn lookup(&self, rel: &str) -> Lookup {
         let real = match self.real(rel) {
@@ -84,13 +94,16 @@ impl Source for Folder {
         if !meta.is_file() {
             return Lookup::Broken("is not a regular file".to_owned());
         }
-        let mtime = meta
-            .modified()
+        Lookup::File(Asset::file(file, meta.len(), tag(&meta)))
+    }
+
+    /// One `stat`, not a lookup: a script call asks for its file's stamp every time, and the
+    /// containment check and the open are for reading it, which the lookup does.
+    fn stamp(&self, rel: &str) -> Option<String> {
+        std::fs::metadata(self.root.join(rel))
             .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        let tag = format!("{:x}-{mtime:x}", meta.len());
-        Lookup::File(Asset::file(file, meta.len(), tag))
+            .filter(std::fs::Metadata::is_file)
+            .map(|meta| tag(&meta))
     }
 
     fn list(&self, rel: &str) -> io::Result<Vec<Entry>> {
