@@ -67,7 +67,15 @@ fn with_cx<T>(f: impl FnOnce(&Cx) -> Res<T>) -> Res<T> {
 }
 
 fn json_arg(v: &Dynamic) -> Res<Value> {
-    convert::to_json(v).map_err(|e| fail(IpcError::BadArgs(e)))
+    convert::to_json(v).map_err(|e| match e {
+        convert::Unfit::NoForm(m) => fail(IpcError::BadArgs(m)),
+        convert::Unfit::TooLarge(m) => super::sandbox::too_large(m),
+    })
+}
+
+/// A value from the host's JSON, checked against the call's limits like an argument.
+fn from_json(v: Value) -> Res<Dynamic> {
+    convert::from_json(v).map_err(|e| super::sandbox::too_large(e.to_string()))
 }
 
 impl Cx {
@@ -87,7 +95,7 @@ impl Cx {
             .builtins
             .dispatch(builtin, &endpoint, &self.window, args)
             .map_err(fail)?;
-        Ok(from_reply(reply))
+        from_reply(reply)
     }
 
     fn fs(&self, op: &str, args: Value, bytes: Option<Vec<u8>>) -> Res<Dynamic> {
@@ -101,7 +109,7 @@ impl Cx {
             s.max_payload,
         )
         .map_err(fail)?;
-        Ok(from_reply(reply))
+        from_reply(reply)
     }
 
     fn invoke(&self, name: &str, args: Dynamic) -> Res<Dynamic> {
@@ -129,7 +137,7 @@ impl Cx {
             .builtins
             .dispatch(name, target, &self.window, args)
             .map_err(fail)?;
-        Ok(from_reply(reply))
+        from_reply(reply)
     }
 
     /// An HTTP request under `allow-urls`; the answer's body is bounded like an IPC payload.
@@ -160,10 +168,13 @@ impl Cx {
     }
 }
 
-fn from_reply(reply: Reply) -> Dynamic {
+fn from_reply(reply: Reply) -> Res<Dynamic> {
     match reply {
-        Reply::Json(v) => convert::from_json(v),
-        Reply::Bytes(b) => Dynamic::from_blob(b),
+        Reply::Json(v) => from_json(v),
+        Reply::Bytes(b) => {
+            super::sandbox::check_len(super::sandbox::Size::Array, b.len())?;
+            Ok(Dynamic::from_blob(b))
+        }
     }
 }
 
@@ -190,9 +201,9 @@ pub fn register(engine: &mut Engine) {
         Ok(json_arg(&v)?.to_string())
     });
     engine.register_fn("parse_json", |s: &str| -> Res<Dynamic> {
-        serde_json::from_str(s)
-            .map(convert::from_json)
-            .map_err(|e| fail(IpcError::BadArgs(format!("not JSON: {e}"))))
+        let v = serde_json::from_str(s)
+            .map_err(|e| fail(IpcError::BadArgs(format!("not JSON: {e}"))))?;
+        from_json(v)
     });
 
     engine.register_fn("store_get", |k: &str| {

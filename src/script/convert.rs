@@ -1,41 +1,119 @@
 //! JSON and bytes from the page to Rhai values and back. Integers stay integers (`INT`), bytes
-//! become a blob, and a blob returned whole goes back as raw bytes.
+//! become a blob, a blob returned whole goes back as raw bytes, and an object's keys keep their
+//! order ([`super::order`]).
 
 use rhai::{Array, Blob, Dynamic, Map};
 use serde_json::{Number, Value};
 
+use super::order;
+use super::sandbox::{self, Size};
 use crate::ipc::{Args, IpcError, Reply};
+use crate::manifest::Limits;
 
-/// The arguments as the script function's one parameter. A call with bytes and JSON fields
-/// (`{path, data: Uint8Array}`) arrives as the fields' map with the bytes under `data`: the
-/// transport keeps the bytes, not the field's name.
-pub fn args(args: Args) -> Dynamic {
-    match args {
-        Args::Json(v) => from_json(v),
-        Args::Bytes(b) => Dynamic::from_blob(b),
-        Args::Mixed(v, b) => {
-            let mut map = from_json(v).try_cast::<Map>().unwrap_or_default();
-            map.insert("data".into(), Dynamic::from_blob(b));
-            map.into()
+/// Why a value cannot cross the sandbox's edge.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unfit {
+    /// JSON has no form for it (a function pointer, a host type).
+    NoForm(String),
+    /// A string, array or map larger than its limit (the message names the limit).
+    TooLarge(String),
+}
+
+impl std::fmt::Display for Unfit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unfit::NoForm(m) | Unfit::TooLarge(m) => f.write_str(m),
         }
     }
 }
 
-pub fn from_json(v: Value) -> Dynamic {
-    match v {
-        Value::Null => Dynamic::UNIT,
-        Value::Bool(b) => b.into(),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => i.into(),
-            None => n.as_f64().unwrap_or(f64::NAN).into(),
-        },
-        Value::String(s) => s.into(),
-        Value::Array(a) => a.into_iter().map(from_json).collect::<Array>().into(),
-        Value::Object(o) => o
-            .into_iter()
-            .map(|(k, v)| (k.into(), from_json(v)))
-            .collect::<Map>()
-            .into(),
+impl From<Unfit> for IpcError {
+    fn from(u: Unfit) -> IpcError {
+        match u {
+            Unfit::NoForm(m) => IpcError::Handler(m),
+            Unfit::TooLarge(m) => IpcError::LimitExceeded(m),
+        }
+    }
+}
+
+/// The running call's limits, checked on every string, array and map crossing the edge.
+struct Edge(Option<Limits>);
+
+impl Edge {
+    fn now() -> Edge {
+        Edge(sandbox::limits())
+    }
+
+    fn check(&self, kind: Size, len: usize) -> Result<(), Unfit> {
+        match self
+            .0
+            .as_ref()
+            .and_then(|l| sandbox::len_error(l, kind, len))
+        {
+            Some(m) => Err(Unfit::TooLarge(m)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The arguments as the script function's one parameter. A call with bytes and JSON fields
+/// (`{path, data: Uint8Array}`) arrives as the fields' map with the bytes under `data`: the
+/// transport keeps the bytes, not the field's name.
+pub fn args(args: Args) -> Result<Dynamic, Unfit> {
+    let edge = Edge::now();
+    match args {
+        Args::Json(v) => edge.value_of(v),
+        Args::Bytes(b) => {
+            edge.check(Size::Array, b.len())?;
+            Ok(Dynamic::from_blob(b))
+        }
+        Args::Mixed(v, b) => {
+            edge.check(Size::Array, b.len())?;
+            let fields = edge.value_of(v)?;
+            let tag = fields.tag();
+            let mut map = fields.try_cast::<Map>().unwrap_or_default();
+            map.insert("data".into(), Dynamic::from_blob(b));
+            Ok(order::with_shape(map, tag))
+        }
+    }
+}
+
+/// A value made from JSON, each string, array and map checked against the running call's
+/// limits (none outside a call); objects remember their key order.
+pub fn from_json(v: Value) -> Result<Dynamic, Unfit> {
+    Edge::now().value_of(v)
+}
+
+impl Edge {
+    fn value_of(&self, v: Value) -> Result<Dynamic, Unfit> {
+        Ok(match v {
+            Value::Null => Dynamic::UNIT,
+            Value::Bool(b) => b.into(),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => i.into(),
+                None => n.as_f64().unwrap_or(f64::NAN).into(),
+            },
+            Value::String(s) => {
+                self.check(Size::String, s.len())?;
+                s.into()
+            }
+            Value::Array(a) => {
+                self.check(Size::Array, a.len())?;
+                a.into_iter()
+                    .map(|v| self.value_of(v))
+                    .collect::<Result<Array, _>>()?
+                    .into()
+            }
+            Value::Object(o) => {
+                self.check(Size::Map, o.len())?;
+                let tag = order::shape(o.keys().map(String::as_str));
+                let map = o
+                    .into_iter()
+                    .map(|(k, v)| Ok((k.into(), self.value_of(v)?)))
+                    .collect::<Result<Map, Unfit>>()?;
+                order::with_shape(map, tag)
+            }
+        })
     }
 }
 
@@ -49,7 +127,7 @@ pub fn reply(v: Dynamic, max: usize) -> Result<Reply, IpcError> {
     if size(&v, max) > max {
         return Err(IpcError::TooLarge(max));
     }
-    to_json(&v).map(Reply::Json).map_err(IpcError::Handler)
+    to_json(&v).map(Reply::Json).map_err(IpcError::from)
 }
 
 /// About the JSON size of `v`, counting no further than `max`.
@@ -81,48 +159,64 @@ fn size(v: &Dynamic, max: usize) -> usize {
     total
 }
 
-/// JSON for a Rhai value. Blobs inside a structure become arrays of numbers; a value JSON has
-/// no form for (a function pointer, a host type) is an error naming its type.
-pub fn to_json(v: &Dynamic) -> Result<Value, String> {
-    if v.is_unit() {
-        return Ok(Value::Null);
+/// JSON for a Rhai value, each string, array and map checked against the running call's
+/// limits. Blobs inside a structure become arrays of numbers; a value JSON has no form for (a
+/// function pointer, a host type) is an error naming its type; a map's keys come in its
+/// remembered order.
+pub fn to_json(v: &Dynamic) -> Result<Value, Unfit> {
+    Edge::now().json_of(v)
+}
+
+impl Edge {
+    fn json_of(&self, v: &Dynamic) -> Result<Value, Unfit> {
+        if v.is_unit() {
+            return Ok(Value::Null);
+        }
+        if let Ok(b) = v.as_bool() {
+            return Ok(b.into());
+        }
+        if let Ok(i) = v.as_int() {
+            return Ok(i.into());
+        }
+        if let Ok(f) = v.as_float() {
+            return Ok(Number::from_f64(f).map_or(Value::Null, Value::Number));
+        }
+        if let Ok(c) = v.as_char() {
+            return Ok(c.to_string().into());
+        }
+        if v.is_shared() {
+            // A value a closure captured: its own tag is inside.
+            return self.json_of(&v.flatten_clone());
+        }
+        if let Some(s) = v.read_lock::<rhai::ImmutableString>() {
+            self.check(Size::String, s.len())?;
+            return Ok(s.as_str().into());
+        }
+        if let Some(b) = v.read_lock::<Blob>() {
+            self.check(Size::Array, b.len())?;
+            return Ok(b.iter().map(|&x| Value::from(x)).collect());
+        }
+        if let Some(a) = v.read_lock::<Array>() {
+            self.check(Size::Array, a.len())?;
+            return a
+                .iter()
+                .map(|x| self.json_of(x))
+                .collect::<Result<_, _>>()
+                .map(Value::Array);
+        }
+        if let Some(m) = v.read_lock::<Map>() {
+            self.check(Size::Map, m.len())?;
+            return order::keys(v.tag(), &m)
+                .into_iter()
+                .map(|k| Ok((k.to_owned(), self.json_of(&m[k])?)))
+                .collect::<Result<serde_json::Map<_, _>, Unfit>>()
+                .map(Value::Object);
+        }
+        Err(Unfit::NoForm(format!(
+            "a value of type `{}` has no JSON form",
+            v.type_name()
+        )))
     }
-    if let Ok(b) = v.as_bool() {
-        return Ok(b.into());
-    }
-    if let Ok(i) = v.as_int() {
-        return Ok(i.into());
-    }
-    if let Ok(f) = v.as_float() {
-        return Ok(Number::from_f64(f).map_or(Value::Null, Value::Number));
-    }
-    if let Ok(c) = v.as_char() {
-        return Ok(c.to_string().into());
-    }
-    if let Some(s) = v.read_lock::<rhai::ImmutableString>() {
-        return Ok(s.as_str().into());
-    }
-    if let Some(b) = v.read_lock::<Blob>() {
-        return Ok(b.iter().map(|&x| Value::from(x)).collect());
-    }
-    if let Some(a) = v.read_lock::<Array>() {
-        return a
-            .iter()
-            .map(to_json)
-            .collect::<Result<_, _>>()
-            .map(Value::Array);
-    }
-    if let Some(m) = v.read_lock::<Map>() {
-        return m
-            .iter()
-            .map(|(k, v)| Ok((k.to_string(), to_json(v)?)))
-            .collect::<Result<serde_json::Map<_, _>, String>>()
-            .map(Value::Object);
-    }
-    Err(format!(
-        "a value of type `{}` has no JSON form",
-        v.type_name()
-    ))
 }
 
 #[cfg(test)]
@@ -134,7 +228,7 @@ mod tests {
     fn json_round_trips_and_ints_stay_ints() {
         let v =
             json!({"a": [1, 2.5, "x", null, true], "b": {"c": -7}, "big": 18446744073709551615u64});
-        let d = from_json(v.clone());
+        let d = from_json(v.clone()).unwrap();
         assert!(d.read_lock::<Map>().is_some());
         let back = to_json(&d).unwrap();
         assert_eq!(back["a"], json!([1, 2.5, "x", null, true]));
@@ -145,10 +239,10 @@ mod tests {
 
     #[test]
     fn bytes_become_blobs_and_go_back_raw() {
-        let d = args(Args::Bytes(vec![1, 2, 3]));
+        let d = args(Args::Bytes(vec![1, 2, 3])).unwrap();
         assert!(d.is_blob());
         assert_eq!(reply(d, 10).unwrap(), Reply::Bytes(vec![1, 2, 3]));
-        let d = args(Args::Mixed(json!({"path": "p"}), vec![9]));
+        let d = args(Args::Mixed(json!({"path": "p"}), vec![9])).unwrap();
         let m = d.cast::<Map>();
         assert!(m["data"].is_blob());
         assert_eq!(m["path"].to_string(), "p");
@@ -156,7 +250,7 @@ mod tests {
 
     #[test]
     fn results_past_the_payload_limit_are_too_large_before_conversion() {
-        let big = from_json(json!({"a": ["x".repeat(600), "y".repeat(600)]}));
+        let big = from_json(json!({"a": ["x".repeat(600), "y".repeat(600)]})).unwrap();
         assert_eq!(reply(big.clone(), 1000), Err(IpcError::TooLarge(1000)));
         assert!(reply(big, 2000).is_ok());
     }
@@ -164,6 +258,11 @@ mod tests {
     #[test]
     fn values_without_json_form_are_errors() {
         let f = Dynamic::from(rhai::FnPtr::new("f").unwrap());
-        assert!(to_json(&f).unwrap_err().contains("has no JSON form"));
+        assert!(
+            to_json(&f)
+                .unwrap_err()
+                .to_string()
+                .contains("has no JSON form")
+        );
     }
 }

@@ -80,10 +80,8 @@ pub fn runtime(file: &str, e: EvalAltResult, limits: &Limits) -> IpcError {
             limits.max_variables
         )),
         EvalAltResult::ErrorTooManyModules(_) => limit("modules are not available".into()),
-        EvalAltResult::ErrorDataTooLarge(what, _) => limit(format!(
-            "{what} is larger than this endpoint's limit (max-string-size {}, max-array-size {}, max-map-size {})",
-            limits.max_string_size, limits.max_array_size, limits.max_map_size
-        )),
+        // The sandbox's size checks name the one limit they hit (rhai's own are off).
+        EvalAltResult::ErrorDataTooLarge(what, _) => limit(what),
         EvalAltResult::ErrorRuntime(v, _) if v.is::<HostError>() => v.cast::<HostError>().0,
         EvalAltResult::ErrorRuntime(v, _) => {
             IpcError::Handler(format!("{here}: the script threw {v}"))

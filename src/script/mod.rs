@@ -13,9 +13,11 @@
 
 mod alloc;
 mod api;
+mod bounded;
 mod convert;
 mod error;
 mod http;
+mod order;
 mod sandbox;
 
 use std::collections::{BTreeMap, HashMap};
@@ -158,26 +160,31 @@ impl Scripts {
             .endpoints
             .get(name)
             .ok_or_else(|| IpcError::NotFound(name.to_owned()))?;
-        let value = self.run(p, window, &p.function, |ast| {
-            let params = ast
-                .iter_functions()
-                .find(|f| f.name == p.function)
-                .map(|f| f.params.len());
-            match params {
-                Some(0) => Ok(Vec::new()),
-                Some(1) => Ok(vec![convert::args(args)]),
-                Some(n) => Err(IpcError::Handler(format!(
-                    "{}: fn `{}` takes {n} parameters; an endpoint function takes its arguments as one (or none)",
-                    p.file, p.function
-                ))),
-                None => Err(IpcError::Handler(format!(
-                    "{} has no function `{}` (the endpoint's `fn`)",
-                    p.file, p.function
-                ))),
-            }
-        })?;
         let max = usize::try_from(self.shared.max_payload).unwrap_or(usize::MAX);
-        convert::reply(value, max)
+        self.run(
+            p,
+            window,
+            &p.function,
+            |ast| {
+                let params = ast
+                    .iter_functions()
+                    .find(|f| f.name == p.function)
+                    .map(|f| f.params.len());
+                match params {
+                    Some(0) => Ok(Vec::new()),
+                    Some(1) => Ok(vec![convert::args(args)?]),
+                    Some(n) => Err(IpcError::Handler(format!(
+                        "{}: fn `{}` takes {n} parameters; an endpoint function takes its arguments as one (or none)",
+                        p.file, p.function
+                    ))),
+                    None => Err(IpcError::Handler(format!(
+                        "{} has no function `{}` (the endpoint's `fn`)",
+                        p.file, p.function
+                    ))),
+                }
+            },
+            |value| convert::reply(value, max),
+        )
     }
 
     /// Hands an event a page emitted to every endpoint whose `on` matches it, each on its own
@@ -222,31 +229,38 @@ impl Scripts {
             .get(name)
             .ok_or_else(|| IpcError::NotFound(name.to_owned()))?;
         let data = serde_json::from_str(data).unwrap_or(serde_json::Value::Null);
-        self.run(p, window, EVENT_FN, |_| {
-            Ok(vec![
-                Dynamic::from(event.to_owned()),
-                convert::from_json(data),
-            ])
-        })
-        .map(drop)
+        self.run(
+            p,
+            window,
+            EVENT_FN,
+            |_| {
+                Ok(vec![
+                    Dynamic::from(event.to_owned()),
+                    convert::from_json(data)?,
+                ])
+            },
+            |_| Ok(()),
+        )
     }
 
     /// Compiles (or finds) `p`'s script and calls `function` with the arguments `args` makes,
-    /// inside the call's budget and host context, catching panics.
-    fn run(
+    /// inside the call's budget and host context, catching panics; `out` turns the result
+    /// into the reply. Both conversions run inside the call's limits and its table of key
+    /// orders ([`order::scope`]).
+    fn run<R>(
         &self,
         p: &Prepared,
         window: &str,
         function: &str,
         args: impl FnOnce(&AST) -> Result<Vec<Dynamic>, IpcError>,
-    ) -> Result<Dynamic, IpcError> {
+        out: impl FnOnce(Dynamic) -> Result<R, IpcError>,
+    ) -> Result<R, IpcError> {
         let (limits, engine) = self
             .engines
             .get(p.engine)
             .ok_or_else(|| IpcError::Handler("no engine for this endpoint".into()))?;
         let engine = engine.get_or_init(|| build_engine(limits));
         let compiled = self.compiled(p, engine, limits)?;
-        let args = args(&compiled.ast)?;
         let cx = Arc::new(api::Cx {
             shared: Arc::clone(&self.shared),
             name: p.name.clone(),
@@ -255,30 +269,32 @@ impl Scripts {
         });
         let budget = sandbox::Budget::new(limits);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            cx.run(|| {
+            order::scope(|| {
                 budget.run(|| {
+                    let args = args(&compiled.ast)?;
                     let options = CallFnOptions::new().eval_ast(false).rewind_scope(false);
-                    engine.call_fn_with_options::<Dynamic>(
-                        options,
-                        &mut Scope::new(),
-                        &compiled.ast,
-                        function,
-                        args,
-                    )
+                    let value = cx
+                        .run(|| {
+                            engine.call_fn_with_options::<Dynamic>(
+                                options,
+                                &mut Scope::new(),
+                                &compiled.ast,
+                                function,
+                                args,
+                            )
+                        })
+                        .map_err(|e| error::runtime(&p.file, *e, limits))?;
+                    out(value)
                 })
             })
         }));
-        match outcome {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(error::runtime(&p.file, *e, limits)),
-            Err(_) => {
-                tracing::error!("a call to {} panicked; the host carries on", p.file);
-                Err(IpcError::Handler(format!(
-                    "{}: the script engine failed on this call",
-                    p.file
-                )))
-            }
-        }
+        outcome.unwrap_or_else(|_| {
+            tracing::error!("a call to {} panicked; the host carries on", p.file);
+            Err(IpcError::Handler(format!(
+                "{}: the script engine failed on this call",
+                p.file
+            )))
+        })
     }
 
     fn compiled(
@@ -388,6 +404,7 @@ impl Scripts {
 fn build_engine(limits: &Limits) -> Engine {
     let mut engine = sandbox::engine(limits);
     api::register(&mut engine);
+    order::register(&mut engine);
     engine
 }
 

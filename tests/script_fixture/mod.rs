@@ -173,6 +173,28 @@ limits = {{ max-functions = 3 }}
             "[endpoints.\"a.{f}\"]\nscript = \"scripts/attacks.rhai\"\n{scope}"
         ));
     }
+    // Single operations whose size an argument sets, with the defaults but a smaller memory.
+    for f in [
+        "pad_string_bomb",
+        "pad_string_gigabyte",
+        "pad_array_bomb",
+        "pad_array_items",
+        "blob_bomb",
+        "replace_bomb",
+        "split_bomb",
+        "chars_bomb",
+        "blob_to_array_bomb",
+    ] {
+        m.push_str(&format!(
+            "[endpoints.\"a.{f}\"]\nscript = \"scripts/attacks.rhai\"\nlimits = {{ max-string-size = 1_000_000_000_000_000, max-array-size = 1_000_000_000_000_000 }}\n"
+        ));
+    }
+    // Growth one element at a time, with the default limits.
+    for f in ["pushes", "string_builds", "map_builds"] {
+        m.push_str(&format!(
+            "[endpoints.\"g.{f}\"]\nscript = \"scripts/attacks.rhai\"\nfn = \"{f}\"\ntimeout-ms = 1000\nlimits = {{ max-memory = \"64 MiB\" }}\n"
+        ));
+    }
     // Scripts that do not compile get a file each (a compile error fails the whole file).
     for f in ["eval", "import"] {
         m.push_str(&format!(
