@@ -240,7 +240,8 @@ fn http_transport() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/json");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(&res.body()[..], br#"{"args":[1],"window":"main"}"#);
+    let body: serde_json::Value = serde_json::from_slice(res.body()).unwrap();
+    assert_eq!(body, serde_json::json!({"args": [1], "window": "main"}));
     let res = http::respond(
         &r,
         &stash::Stash::default(),
