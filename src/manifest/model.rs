@@ -292,12 +292,14 @@ pub struct ScriptLimits {
     pub max_call_depth: Option<u32>,
     /// Default 64.
     pub max_expr_depth: Option<u32>,
-    /// Bytes in one string. Default 1 MiB.
-    pub max_string_size: Option<u64>,
-    /// Items in one array. Default 100,000.
-    pub max_array_size: Option<u64>,
-    /// Entries in one object map. Default 100,000.
-    pub max_map_size: Option<u64>,
+    /// Bytes in one string, in bytes or as `"16 MiB"`. Default 16 MiB. Checked where values
+    /// enter or leave the script and by functions that make a value of a size an argument
+    /// sets; inside a call, `max-memory` bounds everything.
+    pub max_string_size: Option<ByteSize>,
+    /// Items in one array (bytes in one blob), as a number or `"1M"`. Default 1,000,000.
+    pub max_array_size: Option<Count>,
+    /// Entries in one object map, as a number or `"1M"`. Default 1,000,000.
+    pub max_map_size: Option<Count>,
     /// Default 1,000.
     pub max_variables: Option<u64>,
     /// Default 1,000.
@@ -356,6 +358,56 @@ impl<'de> Deserialize<'de> for ByteSize {
             fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<ByteSize, E> {
                 ByteSize::parse(s)
                     .map(ByteSize)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(s), &self))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A count: an integer, or a string such as `"100k"`, `"1M"` (decimal: k = 1,000, M =
+/// 1,000,000, G = 1,000,000,000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(with = "ByteSizeSchema")]
+pub struct Count(pub u64);
+
+impl Count {
+    pub fn parse(s: &str) -> Option<u64> {
+        let s: String = s.chars().filter(|c| *c != '_' && *c != ',').collect();
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let n: u64 = num.parse().ok()?;
+        let mul: u64 = match unit.trim() {
+            "" => 1,
+            "k" | "K" => 1000,
+            "M" => 1_000_000,
+            "G" => 1_000_000_000,
+            _ => return None,
+        };
+        n.checked_mul(mul)
+    }
+}
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Count;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number, or a string such as \"1M\"")
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Count, E> {
+                u64::try_from(n)
+                    .map(Count)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Count, E> {
+                Ok(Count(n))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Count, E> {
+                Count::parse(s)
+                    .map(Count)
                     .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(s), &self))
             }
         }
@@ -526,7 +578,7 @@ pub struct DevSection {
 
 #[cfg(test)]
 mod tests {
-    use super::ByteSize;
+    use super::{ByteSize, Count};
 
     #[test]
     fn predefined_names_match_the_serde_names() {
@@ -543,6 +595,24 @@ mod tests {
         assert_eq!(ByteSize::parse("512KB"), Some(512_000));
         assert_eq!(ByteSize::parse("10"), Some(10));
         assert_eq!(ByteSize::parse("10 parsecs"), None);
+        assert_eq!(Count::parse("100k"), Some(100_000));
+        assert_eq!(Count::parse("1M"), Some(1_000_000));
+        assert_eq!(Count::parse("1_000_000"), Some(1_000_000));
+        assert_eq!(Count::parse("1 MiB"), None);
         assert_eq!(ByteSize::parse("99999999999999 GiB"), None);
+    }
+
+    #[test]
+    fn script_size_limits_take_units() {
+        let l: super::ScriptLimits = serde_json::from_value(serde_json::json!({
+            "max-string-size": "64 KiB", "max-array-size": "10k", "max-map-size": 7
+        }))
+        .unwrap();
+        assert_eq!(l.max_string_size, Some(ByteSize(65536)));
+        assert_eq!(l.max_array_size, Some(Count(10_000)));
+        assert_eq!(l.max_map_size, Some(Count(7)));
+        let resolved = crate::manifest::Limits::default().apply(&l);
+        assert_eq!(resolved.max_string_size, 65536);
+        assert_eq!(resolved.max_array_size, 10_000);
     }
 }

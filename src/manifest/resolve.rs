@@ -146,9 +146,9 @@ impl Default for Limits {
             max_memory: 64 << 20,
             max_call_depth: 64,
             max_expr_depth: 64,
-            max_string_size: 1 << 20,
-            max_array_size: 100_000,
-            max_map_size: 100_000,
+            max_string_size: 16 << 20,
+            max_array_size: 1_000_000,
+            max_map_size: 1_000_000,
             max_variables: 1_000,
             max_functions: 1_000,
         }
@@ -164,9 +164,9 @@ impl Limits {
         self.max_memory = l.max_memory.map_or(self.max_memory, |b| b.0);
         self.max_call_depth = l.max_call_depth.unwrap_or(self.max_call_depth);
         self.max_expr_depth = l.max_expr_depth.unwrap_or(self.max_expr_depth);
-        self.max_string_size = l.max_string_size.unwrap_or(self.max_string_size);
-        self.max_array_size = l.max_array_size.unwrap_or(self.max_array_size);
-        self.max_map_size = l.max_map_size.unwrap_or(self.max_map_size);
+        self.max_string_size = l.max_string_size.map_or(self.max_string_size, |b| b.0);
+        self.max_array_size = l.max_array_size.map_or(self.max_array_size, |c| c.0);
+        self.max_map_size = l.max_map_size.map_or(self.max_map_size, |c| c.0);
         self.max_variables = l.max_variables.unwrap_or(self.max_variables);
         self.max_functions = l.max_functions.unwrap_or(self.max_functions);
         self

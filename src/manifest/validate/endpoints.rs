@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::super::model::{Manifest, ScriptLimits};
+use super::super::model::{EndpointSection, Manifest, ScriptLimits};
 use super::super::path::KeyPath;
 use super::super::suggest::closest;
 use super::super::{SCOPE_VARS, is_endpoint_name};
@@ -10,6 +10,7 @@ use super::security::url_pattern;
 use super::{Ctx, Diagnostic, existing_file, scripts};
 use crate::builtins;
 use crate::key_path;
+use crate::pattern::wildcard_match;
 
 pub(super) fn endpoints(cx: &mut Ctx, m: &Manifest) {
     for (name, e) in &m.endpoints {
@@ -131,6 +132,10 @@ pub(super) fn endpoints(cx: &mut Ctx, m: &Manifest) {
                 }
             }
         }
+        if !reachable(m, name, e) {
+            cx.warn(p.clone(), format!("no window may call `{name}`"))
+                .hint("no window's `endpoints` matches it, no script invokes it, it has no `on`: grant it to a window, or remove it");
+        }
         if e.timeout_ms == Some(0) {
             cx.error(p.key("timeout-ms"), "`timeout-ms` must be at least 1");
         }
@@ -150,6 +155,24 @@ pub(super) fn endpoints(cx: &mut Ctx, m: &Manifest) {
     }
 }
 
+/// Whether anything can call endpoint `name`: a window (with no windows declared, `main` may
+/// call every endpoint; a window without `endpoints` may too), an event it listens to, or a
+/// script that invokes it.
+fn reachable(m: &Manifest, name: &str, e: &EndpointSection) -> bool {
+    let granted = m.window.is_empty()
+        || m.window.iter().any(|w| {
+            w.endpoints
+                .as_ref()
+                .is_none_or(|g| g.iter().any(|g| wildcard_match(g, name)))
+        });
+    let listens = e.on.as_ref().is_some_and(|on| !on.is_empty());
+    let invoked = m
+        .endpoints
+        .values()
+        .any(|other| other.script.is_some() && other.invoke.iter().flatten().any(|t| t == name));
+    granted || listens || invoked
+}
+
 fn limits(cx: &mut Ctx, p: KeyPath, l: &ScriptLimits) {
     let fields: [(&str, Option<u64>); 10] = [
         ("timeout-ms", l.timeout_ms),
@@ -157,9 +180,9 @@ fn limits(cx: &mut Ctx, p: KeyPath, l: &ScriptLimits) {
         ("max-memory", l.max_memory.map(|b| b.0)),
         ("max-call-depth", l.max_call_depth.map(u64::from)),
         ("max-expr-depth", l.max_expr_depth.map(u64::from)),
-        ("max-string-size", l.max_string_size),
-        ("max-array-size", l.max_array_size),
-        ("max-map-size", l.max_map_size),
+        ("max-string-size", l.max_string_size.map(|b| b.0)),
+        ("max-array-size", l.max_array_size.map(|c| c.0)),
+        ("max-map-size", l.max_map_size.map(|c| c.0)),
         ("max-variables", l.max_variables),
         ("max-functions", l.max_functions),
     ];
