@@ -193,6 +193,60 @@ mod tests {
         });
     }
 
+    /// Runs `script`'s `f()` in a real engine inside a call's scope; returns its string result.
+    fn run(script: &str) -> String {
+        let limits = crate::manifest::Limits::default();
+        let engine = super::super::build_engine(&limits);
+        let ast = engine.compile(script).unwrap();
+        scope(|| {
+            super::super::sandbox::Budget::new(&limits).run(|| {
+                engine
+                    .call_fn::<ImmutableString>(&mut rhai::Scope::new(), &ast, "f", ())
+                    .unwrap()
+                    .to_string()
+            })
+        })
+    }
+
+    #[test]
+    fn order_survives_what_the_readme_says_it_survives() {
+        let json = r#"let m = parse_json(`{"name":"a","age":1,"city":"x"}`);"#;
+        let cases = [
+            // Reading, updating, removing keys; a new key comes after, sorted.
+            (
+                "m.age += 1; m.remove(\"city\"); m.b = 1; m.a = 2; to_json(m)",
+                r#"{"name":"a","age":2,"a":2,"b":1}"#,
+            ),
+            // Copies: a variable, an array item, a function's argument and result.
+            (
+                "let b = m; let a = [b]; to_json(id(a[0]))",
+                r#"{"name":"a","age":1,"city":"x"}"#,
+            ),
+            ("m.to_json()", r#"{"name":"a","age":1,"city":"x"}"#),
+            (
+                "to_json([m, #{z: 1, y: 2}])",
+                r#"[{"name":"a","age":1,"city":"x"},{"y":2,"z":1}]"#,
+            ),
+            (
+                "m.key_order().map(|k| k).reduce(|s, k| s + k, \"\")",
+                "nameagecity",
+            ),
+            // Merging makes a new map: sorted.
+            (
+                "to_json(m + #{q: 1})",
+                r#"{"age":1,"city":"x","name":"a","q":1}"#,
+            ),
+            (
+                "let l = #{b: 1, a: 2}; l.set_key_order([\"b\", \"a\"]); to_json(l)",
+                r#"{"b":1,"a":2}"#,
+            ),
+        ];
+        for (body, want) in cases {
+            let script = format!("fn id(x) {{ x }}\nfn f() {{ {json} {body} }}");
+            assert_eq!(run(&script), want, "{body}");
+        }
+    }
+
     #[test]
     fn sorted_or_unscoped_keys_need_no_shape() {
         scope(|| assert_eq!(shape(["a", "b", "c"].into_iter()), 0));
