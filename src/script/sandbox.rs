@@ -18,7 +18,7 @@
 //!   splitting: [`super::bounded`]), which also [`reserve`] the memory before allocating, so
 //!   that no single operation can allocate far past the budget.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,6 +44,9 @@ pub struct Budget {
 
 thread_local! {
     static BUDGET: RefCell<Option<Budget>> = const { RefCell::new(None) };
+    /// The running call's memory base and bound, read after every operation: a plain `Cell`
+    /// (the full budget is read every [`CLOCK_EVERY`] operations).
+    static MEMORY_BOUND: Cell<Option<(isize, isize)>> = const { Cell::new(None) };
 }
 
 /// Why the progress callback stopped a run (the token rhai hands back in `ErrorTerminated`).
@@ -87,14 +90,16 @@ impl Budget {
     /// Runs `f` with this budget installed on the current thread, restoring the previous one
     /// after (a call nested in another thread-local context keeps its own).
     pub fn run<T>(self, f: impl FnOnce() -> T) -> T {
-        struct Restore(Option<Budget>);
+        struct Restore(Option<Budget>, Option<(isize, isize)>);
         impl Drop for Restore {
             fn drop(&mut self) {
                 let previous = self.0.take();
                 BUDGET.with(|b| *b.borrow_mut() = previous);
+                MEMORY_BOUND.with(|m| m.set(self.1));
             }
         }
-        let _restore = Restore(BUDGET.with(|b| b.borrow_mut().replace(self)));
+        let bound = MEMORY_BOUND.with(|m| m.replace(Some((self.memory_base, self.max_memory))));
+        let _restore = Restore(BUDGET.with(|b| b.borrow_mut().replace(self)), bound);
         f()
     }
 
@@ -133,9 +138,15 @@ fn with_budget<T>(f: impl FnOnce(&Budget) -> T) -> Option<T> {
 }
 
 fn progress(ops: u64) -> Option<Dynamic> {
-    with_budget(|b| b.stop(ops.is_multiple_of(CLOCK_EVERY)))
-        .flatten()
-        .map(Dynamic::from)
+    if let Some((base, max)) = MEMORY_BOUND.with(Cell::get)
+        && alloc::allocated().wrapping_sub(base) > max
+    {
+        return Some(MEMORY.into());
+    }
+    if !ops.is_multiple_of(CLOCK_EVERY) {
+        return None;
+    }
+    with_budget(|b| b.stop(true)).flatten().map(Dynamic::from)
 }
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
