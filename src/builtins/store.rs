@@ -43,7 +43,12 @@ impl Store {
         };
         match op {
             "get" => Ok(map.get(&key()?).cloned().unwrap_or(Value::Null)),
-            "keys" => Ok(Value::from(map.keys().cloned().collect::<Vec<_>>())),
+            "keys" => {
+                // Sorted, whatever order the keys were set in (the file keeps that order).
+                let mut keys: Vec<String> = map.keys().cloned().collect();
+                keys.sort();
+                Ok(Value::from(keys))
+            }
             "set" => {
                 let value = args
                     .get("value")
