@@ -56,7 +56,9 @@ declare global {
     /** The operating system refused a file operation; `kind` says why. */
     | "io_error"
     /** A script went past a sandbox limit other than wall time (memory, operations, depth, sizes). */
-    | "limit_exceeded";
+    | "limit_exceeded"
+    /** The page aborted the call's `signal` (see `InvokeOptions`). */
+    | "cancelled";
 
   /** Why a file operation failed, on errors whose `code` is `io_error`. */
   type IoKind =
@@ -85,6 +87,30 @@ declare global {
     message: string;
     /** For `io_error` only: the kind of I/O failure. */
     kind?: IoKind;
+  }
+
+  /** A running script's report, from its `progress(fraction, message?)`. */
+  interface Progress {
+    /** How far the call is, from 0 to 1. */
+    fraction: number;
+    /** What the script said (at most 256 characters), or `null`. */
+    message: string | null;
+  }
+
+  /** The third argument of `invoke`. */
+  interface InvokeOptions {
+    /**
+     * Receives the script's `progress` reports for this call (never another call's), at most one
+     * per 50 ms: intermediate reports are dropped, and one made just before the call ends may
+     * not arrive. Builtins report none.
+     */
+    onProgress?: (progress: Progress) => void;
+    /**
+     * Aborting it rejects the call at once with `cancelled`; a script stops at its next
+     * operation. A builtin cannot be stopped midway: it runs to its end, its result is
+     * dropped. A signal aborted already rejects without calling.
+     */
+    signal?: AbortSignal;
   }
 
   /** The second argument of every event callback. */
@@ -313,10 +339,13 @@ declare global {
   type BuiltinArgs<K extends BuiltinName> = Builtins[K]["args"];
   /** What a call to builtin `K` resolves with. */
   type BuiltinResult<K extends BuiltinName> = Builtins[K]["result"];
-  /** The rest parameter of `invoke` for builtin `K`: optional when the builtin needs no arguments. */
+  /**
+   * The rest parameters of `invoke` for builtin `K`: the arguments (optional when the builtin
+   * needs none), then the options.
+   */
   type InvokeArgs<K extends BuiltinName> = undefined extends BuiltinArgs<K>
-    ? [args?: BuiltinArgs<K>]
-    : [args: BuiltinArgs<K>];
+    ? [args?: BuiltinArgs<K>, options?: InvokeOptions]
+    : [args: BuiltinArgs<K>, options?: InvokeOptions];
 
   /** `window.apphost`. */
   interface Apphost {
@@ -330,8 +359,9 @@ declare global {
      * an `ArrayBuffer` or typed array travels as raw bytes. Resolves with the JSON result, or an
      * `ArrayBuffer` for byte results; rejects with an `ApphostError`. (A builtin's name called
      * with arguments that do not fit its `Builtins` entry also lands here, unchecked.)
+     * `options` follows a script's progress and cancels the call.
      */
-    invoke<T = unknown>(endpoint: string, args?: unknown): Promise<T>;
+    invoke<T = unknown>(endpoint: string, args?: unknown, options?: InvokeOptions): Promise<T>;
     /**
      * Calls `cb(data, meta)` each time `event` arrives: from a menu or tray item's `emit` (data
      * is a `MenuEvent`), or from `emit` in any window. Returns a function that unsubscribes.

@@ -9,7 +9,7 @@ mod script_fixture;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use apphost::ipc::Body;
+use apphost::ipc::{Body, InFlight};
 use script_fixture::fixture;
 use serde_json::{Value, json};
 
@@ -256,4 +256,61 @@ fn runtime_errors_name_the_file_and_line() {
     assert!(e.to_string().contains("no function `nowhere`"), "{e}");
     let e = f.contained("a.no_json", Value::Null, "handler_error");
     assert!(e.to_string().contains("no JSON form"), "{e}");
+}
+
+/// A cancelled call stops at its next operation — a bare loop, or a loop of host calls — and
+/// answers `cancelled`; another window's cancel does not reach it; its worker is free at once
+/// (the next call answers) and the table of calls in flight is empty again.
+#[test]
+fn cancelling_stops_a_looping_script() {
+    let f = fixture();
+    let table = Arc::new(InFlight::default());
+    for (id, endpoint) in [(1, "a.forever"), (2, "a.forever_storing")] {
+        let registration = table.register("main", id).unwrap();
+        std::thread::scope(|s| {
+            let running = registration.running().clone();
+            let f = &f;
+            let call = s.spawn(move || {
+                let result = f.call_running(endpoint, Value::Null, &running);
+                (result, Instant::now())
+            });
+            std::thread::sleep(Duration::from_millis(300));
+            assert!(!table.cancel("other", id), "another window's cancel");
+            std::thread::sleep(Duration::from_millis(200));
+            assert!(!call.is_finished(), "{endpoint} runs until cancelled");
+            let cancelled_at = Instant::now();
+            assert!(table.cancel("main", id));
+            let (result, ended) = call.join().unwrap();
+            let e = result.expect_err(endpoint);
+            assert_eq!(e.code(), "cancelled", "{endpoint}: {e}");
+            let late = ended.duration_since(cancelled_at);
+            assert!(
+                late < Duration::from_millis(500),
+                "{endpoint} stopped {late:?} after"
+            );
+        });
+        drop(registration);
+        assert!(table.is_empty());
+        assert_eq!(f.call("a.ping", json!(id)).unwrap(), json!({"pong": id}));
+    }
+    // The storing loop really stopped: its counter no longer moves.
+    let store = f.dir.path().join("dirs/data/store.json");
+    let read = || {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&store).unwrap()).unwrap();
+        v["forever"].as_i64().unwrap()
+    };
+    let before = read();
+    assert!(before > 0);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(read(), before);
+
+    // A cancel that came first: the call never starts.
+    table.cancel("main", 3);
+    let registration = table.register("main", 3).unwrap();
+    let started = Instant::now();
+    let e = f
+        .call_running("a.forever", Value::Null, registration.running())
+        .unwrap_err();
+    assert_eq!(e.code(), "cancelled");
+    assert!(started.elapsed() < Duration::from_millis(100));
 }

@@ -1,6 +1,6 @@
 //! The script host API and engine behaviour without a window: HTTP only to `allow-urls`, the
 //! store, JSON, time and blobs, `emit` and page events reaching `on_event`, recompiling an edited
-//! script, and calls running in parallel. Fixture: `script_fixture`.
+//! script, calls running in parallel, and `progress` reports coalesced. Fixture: `script_fixture`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,7 +11,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use apphost::ipc::{Body, Encoded};
+use apphost::ipc::{Body, Encoded, Running};
 use script_fixture::{fixture, fixture_with_port};
 use serde_json::{Value, json};
 
@@ -192,4 +192,46 @@ fn calls_run_in_parallel_and_a_runaway_delays_nobody() {
         started.elapsed()
     );
     assert_eq!(spinner.join().unwrap().unwrap_err().code(), "timeout");
+}
+
+/// A script reporting progress a million times in a tight loop: its page gets at most one event
+/// per 50 ms of the call (the first at once), each fraction within 0..1 and in order.
+#[test]
+fn a_progress_flood_stays_bounded() {
+    type Seen = Arc<Mutex<Vec<(f64, Option<String>)>>>;
+    let f = fixture();
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    let running = Running::new(Some(Box::new(move |fraction, message| {
+        log.lock()
+            .unwrap()
+            .push((fraction, message.map(str::to_owned)));
+    })));
+    let started = Instant::now();
+    assert_eq!(
+        f.call_running("a.progress_flood", Value::Null, &running)
+            .unwrap(),
+        json!(true)
+    );
+    let elapsed = started.elapsed();
+    let seen = seen.lock().unwrap().clone();
+    let bound = elapsed.as_millis() / 50 + 1;
+    assert!(!seen.is_empty());
+    assert!(
+        seen.len() as u128 <= bound,
+        "{} events in {elapsed:?}",
+        seen.len()
+    );
+    assert!(
+        seen.iter().all(|(f, _)| (0.0..=1.0).contains(f)),
+        "{seen:?}"
+    );
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "{seen:?}");
+    assert_eq!(seen[0], (0.0, Some("flood".to_owned())));
+    eprintln!("1e6 progress calls: {} events in {elapsed:?}", seen.len());
+    // Nobody following: the same script runs, its reports go nowhere.
+    assert_eq!(
+        f.call("a.progress_flood", Value::Null).unwrap(),
+        json!(true)
+    );
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::store::Store;
-use crate::ipc::{Args, Dispatch, IpcError, Reply};
+use crate::ipc::{Args, Dispatch, IpcError, Reply, Running};
 use crate::manifest::{App, Endpoint, Handler, Security};
 use crate::navigation;
 use crate::protocol::Origins;
@@ -156,9 +156,21 @@ impl Dispatch for Host {
         window: &str,
         args: Args,
     ) -> Result<Reply, IpcError> {
+        self.dispatch_running(name, endpoint, window, args, &Running::detached())
+    }
+
+    /// A script stops once `running` is cancelled; a builtin runs to its end.
+    fn dispatch_running(
+        &self,
+        name: &str,
+        endpoint: &Endpoint,
+        window: &str,
+        args: Args,
+        running: &Running,
+    ) -> Result<Reply, IpcError> {
         match &endpoint.handler {
             Handler::Builtin(_) => self.builtins.dispatch(name, endpoint, window, args),
-            Handler::Script { .. } => self.scripts.call(name, window, args),
+            Handler::Script { .. } => self.scripts.call(name, window, args, running),
         }
     }
 

@@ -15,6 +15,7 @@ pub const CODES: &[&str] = &[
     "unavailable",
     "io_error",
     "limit_exceeded",
+    "cancelled",
 ];
 
 /// Every name `IoKind::name` can return, for the docs and the JS typings.
@@ -56,6 +57,9 @@ pub enum IpcError {
     /// message names the limit. Wall time is `Timeout`.
     #[error("{0}")]
     LimitExceeded(String),
+    /// The page cancelled the call (an `AbortSignal`); a script stops at its next operation.
+    #[error("the call was cancelled")]
+    Cancelled,
 }
 
 /// Why a file operation failed, in words that stay the same across OSes and Rust versions.
@@ -106,6 +110,7 @@ impl IpcError {
             IpcError::Unavailable(_) => "unavailable",
             IpcError::Io { .. } => "io_error",
             IpcError::LimitExceeded(_) => "limit_exceeded",
+            IpcError::Cancelled => "cancelled",
         }
     }
 

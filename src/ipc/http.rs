@@ -2,15 +2,19 @@
 //! app://localhost/__apphost/ipc/<endpoint>` with the launch key in `X-Apphost-Key` and the
 //! arguments as the body (`application/json`, or `application/octet-stream` for bytes, with the
 //! other fields of an object argument percent-encoded JSON in `X-Apphost-Args`). The reply is
-//! JSON or bytes with status 200, or `{code, message}` with a 4xx/5xx status. A posted call's
-//! stashed answer is fetched with `GET app://localhost/__apphost/reply/<token>`.
+//! JSON or bytes with status 200, or `{code, message}` with a 4xx/5xx status. A call may name
+//! its id in `X-Apphost-Call` (the bridge's numbering, shared with posted calls): the page can
+//! then cancel it and get its progress. A posted call's stashed answer is fetched with
+//! `GET app://localhost/__apphost/reply/<token>`.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use http::{Method, Request, Response, StatusCode, header};
 
+use super::running::InFlight;
 use super::stash::Stash;
-use super::{Body, Call, Encoded, IpcError, Router};
+use super::{Body, Call, Encoded, IpcError, Router, Running};
 
 /// Everything under here is the host's, not the frontend's.
 pub const ROOT: &str = "/__apphost/";
@@ -20,14 +24,19 @@ pub const PREFIX: &str = "/__apphost/ipc/";
 pub const REPLY_PREFIX: &str = "/__apphost/reply/";
 pub const KEY_HEADER: &str = "x-apphost-key";
 pub const ARGS_HEADER: &str = "x-apphost-args";
+/// The call's id in the page, so that the page can cancel it and follow its progress.
+pub const CALL_HEADER: &str = "x-apphost-call";
 
+/// Answers an `app://` request under [`ROOT`] from `window`; a call that names its id is
+/// entered in `in_flight` while it runs.
 pub fn respond(
     router: &Router,
     stash: &Stash,
+    in_flight: &Arc<InFlight>,
     window: &str,
     req: &Request<Vec<u8>>,
 ) -> Response<Cow<'static, [u8]>> {
-    let mut response = answer(router, stash, window, req);
+    let mut response = answer(router, stash, in_flight, window, req);
     allow_cross_origin(router, req, &mut response);
     response
 }
@@ -58,7 +67,9 @@ fn allow_cross_origin(
         );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            header::HeaderValue::from_static("content-type, x-apphost-key, x-apphost-args"),
+            header::HeaderValue::from_static(
+                "content-type, x-apphost-key, x-apphost-args, x-apphost-call",
+            ),
         );
         h.insert(
             header::ACCESS_CONTROL_MAX_AGE,
@@ -70,6 +81,7 @@ fn allow_cross_origin(
 fn answer(
     router: &Router,
     stash: &Stash,
+    in_flight: &Arc<InFlight>,
     window: &str,
     req: &Request<Vec<u8>>,
 ) -> Response<Cow<'static, [u8]>> {
@@ -84,7 +96,7 @@ fn answer(
     let result = if req.uri().path().starts_with(REPLY_PREFIX) {
         stashed(router, stash, window, req)
     } else {
-        handle(router, window, req)
+        handle(router, in_flight, window, req)
     };
     match result {
         Ok(Encoded::Json(b)) => reply(StatusCode::OK, "application/json", b),
@@ -96,6 +108,7 @@ fn answer(
                     | IpcError::BadArgs(_)
                     | IpcError::Handler(_)
                     | IpcError::Io { .. }
+                    | IpcError::Cancelled
             ) {
                 tracing::warn!(window, uri = %req.uri(), "refused call: {e}");
             }
@@ -108,7 +121,12 @@ fn answer(
     }
 }
 
-fn handle(router: &Router, window: &str, req: &Request<Vec<u8>>) -> Result<Encoded, IpcError> {
+fn handle(
+    router: &Router,
+    in_flight: &Arc<InFlight>,
+    window: &str,
+    req: &Request<Vec<u8>>,
+) -> Result<Encoded, IpcError> {
     let endpoint = req.uri().path().strip_prefix(PREFIX).unwrap_or_default();
     super::trace_arrival(endpoint);
     check_caller(router, req)?;
@@ -127,13 +145,27 @@ fn handle(router: &Router, window: &str, req: &Request<Vec<u8>>) -> Result<Encod
             data: req.body(),
         },
     };
-    router.handle_from_caller(&Call {
+    // Entered only now, past the key: a caller without it cannot take a call id of the page's.
+    let registration = match header_text(req, CALL_HEADER) {
+        None => None,
+        Some(id) => {
+            let id = id
+                .parse()
+                .map_err(|_| IpcError::BadArgs(format!("`{CALL_HEADER}` is not a call id")))?;
+            Some(in_flight.register(window, id)?)
+        }
+    };
+    let call = Call {
         window,
         origin: None,
         key: None,
         endpoint,
         body,
-    })
+    };
+    match &registration {
+        Some(r) => router.handle_running(&call, r.running()),
+        None => router.handle_running(&call, &Running::detached()),
+    }
 }
 
 fn stashed(
@@ -188,6 +220,8 @@ pub fn status(e: &IpcError) -> StatusCode {
         IpcError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         // The call needed more than the sandbox grants it; retrying will not help (so not 429).
         IpcError::LimitExceeded(_) => StatusCode::INSUFFICIENT_STORAGE,
+        // nginx's "client closed request": the page stopped waiting before the answer.
+        IpcError::Cancelled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
     }
 }
 

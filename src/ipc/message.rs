@@ -1,8 +1,9 @@
 //! The posted-message transport, the fast path for small JSON calls and for events: the bridge
 //! posts `{"k": key, "t": "c", "i": id, "e": endpoint, "a": args}` (a call) or
-//! `{"k": key, "t": "e", "e": event, "d": data}` (an event) through WebKit's script message
-//! handler, and the host answers with a script that settles the call. Pure functions: the
-//! runtime wires them to the webview.
+//! `{"k": key, "t": "e", "e": event, "d": data}` (an event) or `{"k": key, "t": "x", "i": id}`
+//! (cancel call `id` of this window) through WebKit's script message handler, and the host
+//! answers with a script that settles the call. A running call's progress reaches its page as
+//! a script too. Pure functions: the runtime wires them to the webview.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -38,6 +39,8 @@ pub enum Kind<'a> {
         level: String,
         data: Option<&'a RawValue>,
     },
+    /// The page stopped waiting for its call `id` (an `AbortSignal`).
+    Cancel { id: u64 },
 }
 
 /// The message as it is on the wire (serde cannot flatten a borrowed `RawValue` into an enum).
@@ -47,6 +50,7 @@ struct Wire<'a> {
     k: Option<String>,
     t: &'a str,
     i: Option<u64>,
+    #[serde(default)]
     e: String,
     #[serde(borrow)]
     a: Option<&'a RawValue>,
@@ -71,6 +75,7 @@ pub fn parse(text: &str) -> Result<Message<'_>, String> {
             level: w.e,
             data: w.d,
         },
+        ("x", Some(id)) => Kind::Cancel { id },
         (t, _) => return Err(format!("not an apphost message of kind `{t}`")),
     };
     Ok(Message { key: w.k, kind })
@@ -82,6 +87,7 @@ impl Kind<'_> {
         let raw = match self {
             Kind::Call { args, .. } => args,
             Kind::Emit { data, .. } | Kind::Log { data, .. } => data,
+            Kind::Cancel { .. } => &None,
         };
         raw.map_or("null", |r| r.get())
     }
@@ -127,6 +133,16 @@ pub fn reply_script(
     format!("window.apphost.__reply({id},{status},{payload});")
 }
 
+/// The script that tells call `id`'s `onProgress` how far it is: `fraction` in 0..1 (the
+/// caller has clamped it), `message` or `null`.
+pub fn progress_script(id: u64, fraction: f64, message: Option<&str>) -> String {
+    format!(
+        "window.apphost.__progress({id},{},{});",
+        serde_json::Value::from(fraction),
+        message.map_or(serde_json::Value::Null, serde_json::Value::from)
+    )
+}
+
 /// The script that delivers `event` with `data` (JSON text the host has validated) to a page;
 /// `source` is the emitting window, `None` for the host's own events (menus, the tray).
 pub fn event_script(event: &str, data: &str, source: Option<&str>) -> String {
@@ -151,6 +167,9 @@ mod tests {
         assert_eq!(m.key, None);
         assert!(matches!(&m.kind, Kind::Emit { event, .. } if event == "ping"));
         assert_eq!(m.kind.payload(), "null");
+        let m = parse(r#"{"k":"a","t":"x","i":12}"#).unwrap();
+        assert!(matches!(m.kind, Kind::Cancel { id: 12 }));
+        assert_eq!(m.kind.payload(), "null");
         let m = parse(r#"{"k":"a","t":"c","i":1,"e":"a\u002eb"}"#).unwrap();
         assert!(matches!(&m.kind, Kind::Call { endpoint, .. } if endpoint == "a.b"));
         for bad in [
@@ -159,6 +178,7 @@ mod tests {
             "{}",
             r#"{"t":"x"}"#,
             r#"{"t":"c","e":"a"}"#,
+            r#"{"t":"x","i":"1"}"#,
             r#"{"t":"c","i":-1,"e":"a"}"#,
             r#"{"t":"c","i":1,"e":"a","a":}"#,
         ] {
@@ -195,6 +215,14 @@ mod tests {
         assert_eq!(
             event_script("menu:new", "{}", None),
             r#"window.apphost.__dispatch("menu:new",{},null);"#
+        );
+        assert_eq!(
+            progress_script(4, 0.5, Some("row \"7\"</script>")),
+            r#"window.apphost.__progress(4,0.5,"row \"7\"</script>");"#
+        );
+        assert_eq!(
+            progress_script(5, 1.0, None),
+            "window.apphost.__progress(5,1.0,null);"
         );
         assert!(check_event_name("x").is_ok());
         assert!(check_event_name(&"x".repeat(128)).is_ok());

@@ -3,11 +3,13 @@
 //! endpoints leaks to a caller without them), the payload size, that the endpoint is declared,
 //! that the calling window is granted it, and the arguments; then it hands the call to a
 //! [`Dispatch`]. The transports (a custom-protocol request, a posted message) only decode and
-//! encode around it.
+//! encode around it. A call its page numbered runs as a [`Running`] the page can cancel and get
+//! progress from ([`running`]).
 
 mod error;
 pub mod http;
 pub mod message;
+pub mod running;
 pub mod stash;
 
 use std::collections::{BTreeMap, HashMap};
@@ -19,6 +21,7 @@ use crate::manifest::{App, Endpoint};
 use crate::pattern::wildcard_match;
 
 pub use error::{CODES, IO_KINDS, IoKind, IpcError};
+pub use running::{InFlight, Running};
 
 /// What a call carries, as the transport decoded it.
 #[derive(Debug, Clone, Copy)]
@@ -86,6 +89,21 @@ pub trait Dispatch: Send + Sync {
         window: &str,
         args: Args,
     ) -> Result<Reply, IpcError>;
+
+    /// [`Dispatch::dispatch`] for a call its page follows: a handler that can stop midway
+    /// (a script) stops once `running` is cancelled, and reports progress to it. The default
+    /// runs the call to its end.
+    fn dispatch_running(
+        &self,
+        name: &str,
+        endpoint: &Endpoint,
+        window: &str,
+        args: Args,
+        running: &Running,
+    ) -> Result<Reply, IpcError> {
+        let _ = running;
+        self.dispatch(name, endpoint, window, args)
+    }
 
     /// A page emitted `event` (`data`: JSON text); handlers that listen for it (script
     /// endpoints with `on`) start. Called on the UI thread: it must not wait for them.
@@ -172,6 +190,12 @@ impl Router {
 
     /// Runs a call whose caller a transport has already checked with [`Router::check_caller`].
     pub fn handle_from_caller(&self, call: &Call<'_>) -> Result<Encoded, IpcError> {
+        self.handle_running(call, &Running::detached())
+    }
+
+    /// [`Router::handle_from_caller`] for a call its page follows (see [`Dispatch::dispatch_running`]).
+    /// A call cancelled before it starts does not start.
+    pub fn handle_running(&self, call: &Call<'_>, running: &Running) -> Result<Encoded, IpcError> {
         if call.body.len() > self.max_payload {
             return Err(IpcError::TooLarge(self.max_payload));
         }
@@ -189,10 +213,16 @@ impl Router {
             Body::Json(b) => Args::Json(decode(b)?),
             Body::Mixed { side, data } => Args::Mixed(decode(side)?, data.to_vec()),
         };
-        let reply = match self
-            .dispatch
-            .dispatch(call.endpoint, endpoint, call.window, args)?
-        {
+        if running.is_cancelled() {
+            return Err(IpcError::Cancelled);
+        }
+        let reply = match self.dispatch.dispatch_running(
+            call.endpoint,
+            endpoint,
+            call.window,
+            args,
+            running,
+        )? {
             Reply::Json(v) => Encoded::Json(v.to_string().into_bytes()),
             Reply::Bytes(b) => Encoded::Bytes(b),
         };

@@ -23,6 +23,34 @@ impl Dispatch for Echo {
             )),
         }
     }
+
+    /// `wait` runs until cancelled (at most 5 s), `report` reports progress.
+    fn dispatch_running(
+        &self,
+        name: &str,
+        endpoint: &Endpoint,
+        window: &str,
+        args: Args,
+        running: &Running,
+    ) -> Result<Reply, IpcError> {
+        match name {
+            "wait" => {
+                let start = std::time::Instant::now();
+                while !running.is_cancelled() {
+                    if start.elapsed() > std::time::Duration::from_secs(5) {
+                        return Ok(Reply::Json("not cancelled".into()));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Err(IpcError::Cancelled)
+            }
+            "report" => {
+                running.progress(0.5, Some("half"));
+                Ok(Reply::Json(serde_json::Value::Null))
+            }
+            _ => self.dispatch(name, endpoint, window, args),
+        }
+    }
 }
 
 fn endpoint() -> Endpoint {
@@ -39,7 +67,15 @@ fn endpoint() -> Endpoint {
 
 fn router() -> Router {
     let mut endpoints = BTreeMap::new();
-    for name in ["notes.load", "notes.save", "app.info", "fail", "big"] {
+    for name in [
+        "notes.load",
+        "notes.save",
+        "app.info",
+        "fail",
+        "big",
+        "wait",
+        "report",
+    ] {
         endpoints.insert(name.to_owned(), endpoint());
     }
     Router {
@@ -67,6 +103,16 @@ fn call<'a>(window: &'a str, endpoint: &'a str, body: Body<'a>, key: &'a str) ->
         endpoint,
         body,
     }
+}
+
+/// The `app://` transport with a table of calls of its own.
+fn respond(
+    r: &Router,
+    stash: &stash::Stash,
+    window: &str,
+    req: &::http::Request<Vec<u8>>,
+) -> ::http::Response<std::borrow::Cow<'static, [u8]>> {
+    http::respond(r, stash, &Arc::default(), window, req)
 }
 
 fn json(v: serde_json::Value) -> Encoded {
@@ -194,6 +240,7 @@ fn errors_have_stable_codes() {
             message: "x".into(),
         },
         IpcError::LimitExceeded("x".into()),
+        IpcError::Cancelled,
     ];
     let codes: Vec<&str> = all.iter().map(IpcError::code).collect();
     assert_eq!(codes, CODES);
@@ -225,7 +272,7 @@ fn http_transport() {
             .body(body.to_vec())
             .unwrap()
     };
-    let res = http::respond(
+    let res = respond(
         &r,
         &stash::Stash::default(),
         "main",
@@ -242,7 +289,7 @@ fn http_transport() {
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     let body: serde_json::Value = serde_json::from_slice(res.body()).unwrap();
     assert_eq!(body, serde_json::json!({"args": [1], "window": "main"}));
-    let res = http::respond(
+    let res = respond(
         &r,
         &stash::Stash::default(),
         "main",
@@ -280,7 +327,7 @@ fn http_transport() {
             "handler_error",
         ),
     ] {
-        let res = http::respond(
+        let res = respond(
             &r,
             &stash::Stash::default(),
             "main",
@@ -308,7 +355,7 @@ fn origin_from_the_referer_when_webkit_sends_no_origin() {
             .unwrap()
     };
     let status = |headers: &[(&str, &str)]| {
-        http::respond(&r, &stash::Stash::default(), "main", &req(headers)).status()
+        respond(&r, &stash::Stash::default(), "main", &req(headers)).status()
     };
     assert_eq!(status(&[("referer", "app://localhost/index.html")]), 200);
     assert_eq!(status(&[("referer", "app://localhost.evil/x")]), 403);
@@ -341,7 +388,7 @@ fn mixed_arguments_and_stashed_replies() {
         b.body(body.to_vec()).unwrap()
     };
     // `{path: "é", data: bytes}`: the other fields travel percent-encoded in a header.
-    let res = http::respond(
+    let res = respond(
         &r,
         &stash,
         "main",
@@ -361,7 +408,7 @@ fn mixed_arguments_and_stashed_replies() {
     assert_eq!(v, serde_json::json!({ "side": { "path": "é" }, "len": 3 }));
     // Side arguments count against the payload limit too.
     let side = format!("%7B%22p%22%3A%22{}%22%7D", "x".repeat(1020));
-    let res = http::respond(
+    let res = respond(
         &r,
         &stash,
         "main",
@@ -381,7 +428,7 @@ fn mixed_arguments_and_stashed_replies() {
     let token = stash.put("main", Encoded::Bytes(vec![7; 5])).unwrap();
     let path = format!("{}{token}", http::REPLY_PREFIX);
     let get = |window: &str, key: &str| {
-        http::respond(
+        respond(
             &r,
             &stash,
             window,
@@ -410,7 +457,7 @@ fn a_dev_server_page_gets_cors_and_nobody_else_does() {
             .header(http::KEY_HEADER, key)
             .body(b"1".to_vec())
             .unwrap();
-        http::respond(&r, &stash::Stash::default(), "main", &req)
+        respond(&r, &stash::Stash::default(), "main", &req)
     };
     // The preflight carries no key and only asks.
     let pre = send("OPTIONS", "http://localhost:5173", "");
@@ -439,4 +486,82 @@ fn a_dev_server_page_gets_cors_and_nobody_else_does() {
     }
     // The key is still needed.
     assert_eq!(send("POST", "http://localhost:5173", "nope").status(), 403);
+}
+
+/// A call that names its id: cancelled by its own window only, its progress to its own id, and
+/// out of the table once it has answered.
+#[test]
+fn http_calls_can_be_cancelled_by_their_window_only() {
+    type Seen = std::sync::Mutex<Vec<(String, u64, f64, Option<String>)>>;
+    let r = Arc::new(router());
+    let key = r.key().to_owned();
+    let seen: Arc<Seen> = Arc::default();
+    let log = Arc::clone(&seen);
+    let in_flight = Arc::new(InFlight::new(Arc::new(
+        move |w: &str, id, f, m: Option<&str>| {
+            log.lock()
+                .unwrap()
+                .push((w.to_owned(), id, f, m.map(str::to_owned)));
+        },
+    )));
+    let req = move |endpoint: &str, id: &str| {
+        ::http::Request::builder()
+            .method("POST")
+            .uri(format!("app://localhost/__apphost/ipc/{endpoint}"))
+            .header("referer", "app://localhost/index.html")
+            .header(http::KEY_HEADER, key.as_str())
+            .header(http::CALL_HEADER, id)
+            .body(Vec::new())
+            .unwrap()
+    };
+    let send = |window: &'static str, endpoint: &str, id: &str| {
+        let (r, in_flight, req) = (Arc::clone(&r), Arc::clone(&in_flight), req(endpoint, id));
+        std::thread::spawn(move || {
+            let res = http::respond(&r, &stash::Stash::default(), &in_flight, window, &req);
+            let v: serde_json::Value = serde_json::from_slice(res.body()).unwrap();
+            (res.status().as_u16(), v)
+        })
+    };
+    let waiting = send("main", "wait", "41");
+    let entered = || {
+        let start = std::time::Instant::now();
+        while in_flight.is_empty() && start.elapsed() < std::time::Duration::from_secs(5) {
+            std::thread::yield_now();
+        }
+    };
+    entered();
+    assert!(!in_flight.cancel("notes", 41), "another window's cancel");
+    assert!(in_flight.cancel("main", 41));
+    let (status, v) = waiting.join().unwrap();
+    assert_eq!((status, v["code"].as_str()), (499, Some("cancelled")));
+    assert!(in_flight.is_empty(), "the call left the table");
+
+    let (status, _) = send("notes", "report", "7").join().unwrap();
+    assert_eq!(status, 403, "not granted: never entered, no progress");
+    let (status, _) = send("main", "report", "7").join().unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [("main".to_owned(), 7, 0.5, Some("half".to_owned()))]
+    );
+    let (status, v) = send("main", "report", "seven").join().unwrap();
+    assert_eq!((status, v["code"].as_str()), (400, Some("bad_args")));
+    assert!(in_flight.is_empty());
+}
+
+/// A call whose cancel arrived before it did never reaches its handler.
+#[test]
+fn a_call_cancelled_before_it_starts_does_not_start() {
+    let r = router();
+    let key = r.key().to_owned();
+    let in_flight = Arc::new(InFlight::default());
+    in_flight.cancel("main", 3);
+    let registration = in_flight.register("main", 3).unwrap();
+    let c = call("main", "report", Body::Json(b"null"), &key);
+    assert_eq!(
+        r.handle_running(&c, registration.running())
+            .map_err(|e| e.code()),
+        Err("cancelled")
+    );
+    assert_eq!(code(r.handle_running(&c, &Running::detached())), "ok");
 }

@@ -15,10 +15,14 @@
   // Posted calls carry at most this much JSON; larger ones, and bytes, go through app://.
   const INLINE = 64 * 1024;
   const listeners = new Map();
+  // Calls waiting for their answer: id → {resolve, reject, onProgress, done}.
   const pending = new Map();
-  let nextId = 1;
+  // Ids start at a random point: a call an earlier page of this window left running must not
+  // settle, report to or be cancelled as a call of this page.
+  let nextId = crypto.getRandomValues(new Uint32Array(1))[0] * 65536 + 1;
 
   const error = (code, message) => ({ code, message });
+  const cancelled = () => error("cancelled", "the call was cancelled");
   const isBytes = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
   const isPlain = (v) => v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype;
   const json = (value) => {
@@ -63,28 +67,61 @@
     return { data: args[fields[0]], side };
   }
 
-  function invokeNow(endpoint, args) {
+  function invokeNow(endpoint, args, options) {
     if (typeof endpoint !== "string") {
-      throw error("bad_args", "apphost.invoke(endpoint: string, args?)");
+      throw error("bad_args", "apphost.invoke(endpoint: string, args?, {onProgress?, signal?}?)");
     }
+    const { onProgress, signal } = options === undefined || options === null ? {} : options;
+    if (onProgress !== undefined && typeof onProgress !== "function") {
+      throw error("bad_args", "`onProgress` must be a function");
+    }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw error("bad_args", "`signal` must be an AbortSignal");
+    }
+    if (signal && signal.aborted) throw cancelled();
     const bytes = bytesOf(args);
-    const headers = { "X-Apphost-Key": KEY };
+    const text = bytes ? null : json(args);
+    const side = bytes && bytes.side ? encodeURIComponent(json(bytes.side)) : null;
+    const id = nextId++;
+    const headers = { "X-Apphost-Key": KEY, "X-Apphost-Call": String(id) };
     const path = `ipc/${encodeURIComponent(endpoint)}`;
-    if (bytes) {
-      headers["Content-Type"] = "application/octet-stream";
-      if (bytes.side) headers["X-Apphost-Args"] = encodeURIComponent(json(bytes.side));
-      return request(path, { method: "POST", headers, body: bytes.data });
-    }
-    const text = json(args);
-    if (text.length > INLINE || !post) {
-      headers["Content-Type"] = "application/json";
-      return request(path, { method: "POST", headers, body: text });
-    }
     return new Promise((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      post(`{"k":"${KEY}","t":"c","i":${id},"e":${JSON.stringify(endpoint)},"a":${text}}`);
+      const call = { resolve, reject, onProgress, done: null };
+      pending.set(id, call);
+      if (signal) {
+        const abort = () => cancel(id);
+        signal.addEventListener("abort", abort, { once: true });
+        call.done = () => signal.removeEventListener("abort", abort);
+      }
+      const answer = (response) => response.then((v) => settle(id, true, v), (e) => settle(id, false, e));
+      if (bytes) {
+        headers["Content-Type"] = "application/octet-stream";
+        if (side !== null) headers["X-Apphost-Args"] = side;
+        answer(request(path, { method: "POST", headers, body: bytes.data }));
+      } else if (text.length > INLINE || !post) {
+        headers["Content-Type"] = "application/json";
+        answer(request(path, { method: "POST", headers, body: text }));
+      } else {
+        post(`{"k":"${KEY}","t":"c","i":${id},"e":${JSON.stringify(endpoint)},"a":${text}}`);
+      }
     });
+  }
+
+  // Settles call `id` once; later answers for it (after a cancel) are ignored.
+  function settle(id, ok, value) {
+    const call = pending.get(id);
+    if (!call) return;
+    pending.delete(id);
+    if (call.done) call.done();
+    (ok ? call.resolve : call.reject)(value);
+  }
+
+  // The page stops waiting at once; the host stops a script at its next operation (a builtin
+  // runs to its end).
+  function cancel(id) {
+    if (!pending.has(id)) return;
+    settle(id, false, cancelled());
+    if (post) post(`{"k":"${KEY}","t":"x","i":${id}}`);
   }
 
   const api = {
@@ -92,10 +129,12 @@
      * Calls an endpoint declared in app.toml. JSON arguments and results; an ArrayBuffer or
      * typed array (alone, or as one field of an object) travels as raw bytes, and a handler's
      * bytes arrive as an ArrayBuffer. Rejects with `{code, message}` (and `kind` for io_error).
+     * `options.onProgress({fraction, message})` receives a script's `progress` reports;
+     * aborting `options.signal` rejects at once with `cancelled` and stops a script.
      */
-    invoke(endpoint, args) {
+    invoke(endpoint, args, options) {
       try {
-        return invokeNow(endpoint, args);
+        return invokeNow(endpoint, args, options);
       } catch (e) {
         return Promise.reject(e);
       }
@@ -155,12 +194,27 @@
   // 2 = a token under which the answer waits to be fetched (bytes, or large JSON).
   Object.defineProperty(api, "__reply", {
     value(id, status, payload) {
+      if (!pending.has(id)) return;
+      if (status === 1) settle(id, true, payload);
+      else if (status === 0) settle(id, false, payload);
+      else {
+        request(`reply/${payload}`, { headers: { "X-Apphost-Key": KEY } }).then(
+          (v) => settle(id, true, v),
+          (e) => settle(id, false, e),
+        );
+      }
+    },
+  });
+  // The host reports a running call's progress with this (at most one per 50 ms per call).
+  Object.defineProperty(api, "__progress", {
+    value(id, fraction, message) {
       const call = pending.get(id);
-      if (!call) return;
-      pending.delete(id);
-      if (status === 1) call.resolve(payload);
-      else if (status === 0) call.reject(payload);
-      else request(`reply/${payload}`, { headers: { "X-Apphost-Key": KEY } }).then(call.resolve, call.reject);
+      if (!call || !call.onProgress) return;
+      try {
+        call.onProgress({ fraction, message });
+      } catch (e) {
+        console.error("apphost: an onProgress callback threw", e);
+      }
     },
   });
   // The host delivers events with this; one failing listener does not stop the others.

@@ -1,5 +1,7 @@
 //! Posted messages from a window's page, on the UI thread: calls go to a worker (handlers never
-//! run here), events to the event loop, and answers come back as scripts.
+//! run here), events to the event loop, cancels to the table of calls in flight, and answers
+//! come back as scripts. Each call is entered in that table here, before its worker starts, so
+//! the page's cancel (a later message) always finds it.
 //!
 //! A quick call (files, the store, app info) with nothing else in flight is waited for, up to
 //! [`QUICK_WAIT`], so that its answer goes out in this same turn of the loop instead of through
@@ -19,7 +21,7 @@ use super::pool::Pool;
 use crate::generation::{Core, Generation};
 use crate::ipc::message::{self, Kind};
 use crate::ipc::stash::Stash;
-use crate::ipc::{Body, Call, IpcError};
+use crate::ipc::{Body, Call, InFlight, IpcError};
 
 /// How long the UI thread waits for a quick call before it answers through the event loop.
 const QUICK_WAIT: Duration = Duration::from_micros(500);
@@ -44,6 +46,8 @@ pub struct Calls {
     pub proxy: EventLoopProxy<UserEvent>,
     /// Calls running on a thread of their own.
     pub own_threads: Arc<AtomicUsize>,
+    /// The calls pages may cancel, and where their progress goes.
+    pub tracked: Arc<InFlight>,
 }
 
 impl Calls {
@@ -105,6 +109,9 @@ impl Inbox {
             Kind::Call { id, endpoint, .. } => self.call(generation, id, endpoint, payload),
             Kind::Emit { event, .. } => self.emit(&generation, event, payload),
             Kind::Log { level, .. } => super::console::print(&self.label, &level, &payload),
+            Kind::Cancel { id } => {
+                self.calls.tracked.cancel(&self.label, id);
+            }
         }
     }
 
@@ -114,6 +121,7 @@ impl Inbox {
         let wait = quick && self.in_flight.load(Ordering::Acquire) == 0;
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         let slot = Arc::new(Slot::new(wait));
+        let registration = self.calls.tracked.register(&self.label, id);
         let job = {
             let calls = Arc::clone(&self.calls);
             let slot = Arc::clone(&slot);
@@ -121,13 +129,17 @@ impl Inbox {
             let label = self.label.clone();
             move || {
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    generation.router.handle_from_caller(&Call {
+                    let call = Call {
                         window: &label,
                         origin: None,
                         key: None,
                         endpoint: &endpoint,
                         body: Body::Json(args.as_bytes()),
-                    })
+                    };
+                    let registration = registration?;
+                    generation
+                        .router
+                        .handle_running(&call, registration.running())
                 }))
                 .unwrap_or_else(|_| {
                     tracing::error!("the handler of `{endpoint}` panicked");

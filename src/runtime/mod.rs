@@ -70,7 +70,7 @@ pub enum UserEvent {
     Dev(crate::dev::Action),
     /// A builtin needs the UI thread; the answer goes back on the channel.
     Ui(UiRequest, mpsc::Sender<Result<serde_json::Value, IpcError>>),
-    /// A script for window `label`'s page: the answer to a posted call.
+    /// A script for window `label`'s page: the answer to a posted call, or a call's progress.
     Deliver {
         label: String,
         script: String,
@@ -157,6 +157,18 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
         Some(emit),
     )?);
     let first = core.current();
+    // A running call's progress goes to its own window only, batched like answers.
+    let tracked = {
+        let proxy = proxy.clone();
+        Arc::new(ipc::InFlight::new(Arc::new(
+            move |label: &str, id, fraction, message: Option<&str>| {
+                let _ = proxy.send_event(UserEvent::Deliver {
+                    label: label.to_owned(),
+                    script: ipc::message::progress_script(id, fraction, message),
+                });
+            },
+        )))
+    };
     let calls = Arc::new(messages::Calls {
         core: Arc::clone(&core),
         stash: Arc::default(),
@@ -164,6 +176,7 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
         overflow: pool::Pool::new("apphost-overflow", 4).context("starting the worker threads")?,
         proxy: proxy.clone(),
         own_threads: Arc::default(),
+        tracked,
     });
     let mut kit = window::Kit {
         bridge: String::new(),
@@ -329,7 +342,13 @@ fn protocol_handler(calls: Arc<messages::Calls>) -> ProtocolHandler {
                 if request.uri().path() == protocol::WAITING_PATH {
                     protocol::waiting_page()
                 } else if ipc {
-                    ipc::http::respond(&generation.router, &job_calls.stash, &window, &request)
+                    ipc::http::respond(
+                        &generation.router,
+                        &job_calls.stash,
+                        &job_calls.tracked,
+                        &window,
+                        &request,
+                    )
                 } else {
                     protocol::respond(&generation.site, &request)
                 }

@@ -7,11 +7,11 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use rhai::{Blob, Dynamic, Engine, EvalAltResult, INT, Map, Position};
+use rhai::{Blob, Dynamic, Engine, EvalAltResult, FLOAT, INT, Map, Position};
 use serde_json::{Value, json};
 
 use super::{Shared, convert};
-use crate::ipc::{Args, IpcError, Reply};
+use crate::ipc::{Args, IpcError, Reply, Running};
 use crate::manifest::{Endpoint, Handler};
 
 /// The call a host function serves.
@@ -22,6 +22,8 @@ pub struct Cx {
     pub endpoint: Arc<Endpoint>,
     /// The calling window (events have none: `""`).
     pub window: String,
+    /// The call as its page follows it: `progress` goes there (nowhere for an event's run).
+    pub running: Running,
 }
 
 thread_local! {
@@ -257,6 +259,32 @@ pub fn register(engine: &mut Engine) {
     });
     engine.register_fn("emit", |event: &str| {
         with_cx(|cx| cx.emit(event, &Dynamic::UNIT))
+    });
+
+    // Coalesced by `Running` (one event per 50 ms at most): cheap enough to call in a loop.
+    engine.register_fn("progress", |fraction: FLOAT| {
+        with_cx(|cx| {
+            cx.running.progress(fraction, None);
+            Ok(())
+        })
+    });
+    engine.register_fn("progress", |fraction: INT| {
+        with_cx(|cx| {
+            cx.running.progress(fraction as FLOAT, None);
+            Ok(())
+        })
+    });
+    engine.register_fn("progress", |fraction: FLOAT, message: &str| {
+        with_cx(|cx| {
+            cx.running.progress(fraction, Some(message));
+            Ok(())
+        })
+    });
+    engine.register_fn("progress", |fraction: INT, message: &str| {
+        with_cx(|cx| {
+            cx.running.progress(fraction as FLOAT, Some(message));
+            Ok(())
+        })
     });
 
     engine.register_fn("http_get", |url: &str| -> Res<Map> {

@@ -5,7 +5,7 @@
 use rhai::{EvalAltResult, ParseError, ParseErrorType, Position};
 
 use super::api::HostError;
-use super::sandbox::{MEMORY, TIMEOUT};
+use super::sandbox::{CANCELLED, MEMORY, TIMEOUT};
 use crate::ipc::IpcError;
 use crate::manifest::Limits;
 
@@ -58,11 +58,17 @@ pub fn runtime(file: &str, e: EvalAltResult, limits: &Limits) -> IpcError {
                 .is_ok_and(|t| t == TIMEOUT)
             {
                 IpcError::Timeout(u64::try_from(limits.timeout.as_millis()).unwrap_or(u64::MAX))
-            } else if token.into_immutable_string().is_ok_and(|t| t == MEMORY) {
+            } else if token
+                .clone()
+                .into_immutable_string()
+                .is_ok_and(|t| t == MEMORY)
+            {
                 limit(format!(
                     "the script used more than {} bytes of memory (max-memory)",
                     limits.max_memory
                 ))
+            } else if token.into_immutable_string().is_ok_and(|t| t == CANCELLED) {
+                IpcError::Cancelled
             } else {
                 limit("the script was stopped".into())
             }

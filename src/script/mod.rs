@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rhai::{AST, CallFnOptions, Dynamic, Engine, Scope};
 
 use crate::builtins::paths::AppDirs;
-use crate::ipc::{Args, Dispatch, IpcError, Reply};
+use crate::ipc::{Args, Dispatch, IpcError, Reply, Running};
 use crate::manifest::{App, Endpoint, Handler, Limits};
 use crate::pattern::wildcard_match;
 use crate::source::Source;
@@ -154,8 +154,15 @@ impl Scripts {
         self.lock_cache().retain(|(p, _), _| p != path);
     }
 
-    /// Runs script endpoint `name` for `window`.
-    pub fn call(&self, name: &str, window: &str, args: Args) -> Result<Reply, IpcError> {
+    /// Runs script endpoint `name` for `window`; it stops once `running` is cancelled, and its
+    /// `progress` reports go to `running`.
+    pub fn call(
+        &self,
+        name: &str,
+        window: &str,
+        args: Args,
+        running: &Running,
+    ) -> Result<Reply, IpcError> {
         let p = self
             .endpoints
             .get(name)
@@ -164,6 +171,7 @@ impl Scripts {
         self.run(
             p,
             window,
+            running,
             &p.function,
             |ast| {
                 let params = ast
@@ -232,6 +240,7 @@ impl Scripts {
         self.run(
             p,
             window,
+            &Running::detached(),
             EVENT_FN,
             |_| {
                 Ok(vec![
@@ -251,6 +260,7 @@ impl Scripts {
         &self,
         p: &Prepared,
         window: &str,
+        running: &Running,
         function: &str,
         args: impl FnOnce(&AST) -> Result<Vec<Dynamic>, IpcError>,
         out: impl FnOnce(Dynamic) -> Result<R, IpcError>,
@@ -266,8 +276,12 @@ impl Scripts {
             name: p.name.clone(),
             endpoint: Arc::clone(&p.endpoint),
             window: window.to_owned(),
+            running: running.clone(),
         });
-        let budget = sandbox::Budget::new(limits);
+        let mut budget = sandbox::Budget::new(limits);
+        if let Some(flag) = running.cancel_flag() {
+            budget = budget.with_cancel(flag);
+        }
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             order::scope(|| {
                 budget.run(|| {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use apphost::builtins::Host;
 use apphost::builtins::paths::AppDirs;
-use apphost::ipc::{Body, Call, Encoded, IpcError, Router};
+use apphost::ipc::{Body, Call, Encoded, IpcError, Router, Running};
 use serde_json::{Value, json};
 
 pub const ORIGIN: &str = "app://localhost";
@@ -128,6 +128,21 @@ limits = {{ max-call-depth = 256, max-expr-depth = 256 }}
 [endpoints."a.deep"]
 script = "scripts/deep.rhai"
 fn = "run"
+
+[endpoints."a.progress_flood"]
+script = "scripts/attacks.rhai"
+timeout-ms = 30000
+limits = {{ max-operations = 1_000_000_000_000 }}
+
+[endpoints."a.forever"]
+script = "scripts/attacks.rhai"
+timeout-ms = 30000
+limits = {{ max-operations = 1_000_000_000_000 }}
+
+[endpoints."a.forever_storing"]
+script = "scripts/attacks.rhai"
+timeout-ms = 30000
+limits = {{ max-operations = 1_000_000_000_000 }}
 
 [endpoints."a.many_fns"]
 script = "scripts/many_fns.rhai"
@@ -268,6 +283,29 @@ impl Fixture {
             endpoint,
             body,
         })
+    }
+
+    /// A call its page follows through `running` (cancel, progress), as a transport makes it.
+    pub fn call_running(
+        &self,
+        endpoint: &str,
+        args: Value,
+        running: &Running,
+    ) -> Result<Value, IpcError> {
+        let key = "k".repeat(64);
+        self.router.check_caller(Some(ORIGIN), Some(&key))?;
+        let text = args.to_string();
+        let call = Call {
+            window: "main",
+            origin: None,
+            key: None,
+            endpoint,
+            body: Body::Json(text.as_bytes()),
+        };
+        match self.router.handle_running(&call, running)? {
+            Encoded::Json(b) => Ok(serde_json::from_slice(&b).unwrap()),
+            Encoded::Bytes(b) => Ok(json!({ "bytes": b })),
+        }
     }
 
     pub fn call(&self, endpoint: &str, args: Value) -> Result<Value, IpcError> {

@@ -1,10 +1,10 @@
 //! Script endpoints from the real page: computed JSON, bytes both ways, a limit, a builtin
 //! through `invoke`, a runtime error with its file and line, and a page event reaching
-//! `on_event`. Fixture: `tests/apps/scripts`.
+//! `on_event`; progress reports and cancelling a running script. Fixture: `tests/apps/scripts`.
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::harness::{launch, repo, wait_until};
 use crate::ipc::call;
@@ -67,5 +67,106 @@ fn a_script_emits_to_the_page() {
     assert_eq!(
         s.js("return window.got"),
         json!([{ "n": 5 }, "script:calc.announce"])
+    );
+}
+
+/// The counter `calc.count` keeps in the store under `key` (read from the file, not the page).
+fn counter(s: &crate::harness::Session, key: &str) -> i64 {
+    let store = s.app_data("dev.apphost.test.scripts").join("store.json");
+    let text = std::fs::read_to_string(store).unwrap_or_default();
+    serde_json::from_str::<Value>(&text).unwrap_or_default()[key]
+        .as_i64()
+        .unwrap_or(0)
+}
+
+/// Waits until `key`'s counter stops moving, and checks it stays still.
+fn stopped(s: &crate::harness::Session, key: &str) -> i64 {
+    let mut last = counter(s, key);
+    let settled = wait_until(Duration::from_secs(5), || {
+        std::thread::sleep(Duration::from_millis(150));
+        let now = counter(s, key);
+        std::mem::replace(&mut last, now) == now
+    });
+    assert!(settled.is_some(), "`{key}` is still counting: {last}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        counter(s, key),
+        last,
+        "`{key}` counted on after it was cancelled"
+    );
+    last
+}
+
+/// Two counting scripts at once, one posted and one over `app://` (bytes): each call's
+/// `onProgress` gets its own reports only; aborting one rejects it at once with `cancelled` and
+/// stops its script (its store counter stops) while the other counts on; an aborted signal
+/// never starts a call; and the host still answers after.
+#[test]
+fn progress_reaches_its_call_and_abort_stops_the_script() {
+    let s = launch(&repo().join("tests/apps/scripts"));
+    s.wait_for_js("return !!window.apphost");
+    s.js(
+        "window.t = { a: [], b: [], ca: new AbortController(), cb: new AbortController() };
+          t.pa = apphost.invoke('calc.count', { key: 'a' },
+                                { signal: t.ca.signal, onProgress: p => t.a.push(p) });
+          t.pb = apphost.invoke('calc.count', { key: 'b', data: new Uint8Array([1]) },
+                                { signal: t.cb.signal, onProgress: p => t.b.push(p) });
+          t.pa.catch(() => {}); t.pb.catch(() => {});
+          return true",
+    );
+    s.wait_for_js("return t.a.length >= 2 && t.b.length >= 2");
+    let own = s.js("return [t.a.every(p => p.message.startsWith('a ')),
+                           t.b.every(p => p.message.startsWith('b ')),
+                           [...t.a, ...t.b].every(p => p.fraction >= 0 && p.fraction <= 1)]");
+    assert_eq!(
+        own,
+        json!([true, true, true]),
+        "{}",
+        s.js("return [t.a, t.b]")
+    );
+    assert!(counter(&s, "a") > 0 && counter(&s, "b") > 0);
+
+    // Abort the posted call: rejected at once, its script stops, the other counts on.
+    let aborted = s.js_async(
+        "const t0 = performance.now();
+         t.ca.abort();
+         t.pa.then(v => done(['ok', v]), e => done([e.code, performance.now() - t0]));",
+    );
+    assert_eq!(aborted[0], "cancelled", "{aborted}");
+    assert!(aborted[1].as_f64().unwrap() < 50.0, "{aborted}");
+    let a = stopped(&s, "a");
+    let reports = s.js("return t.a.length");
+    let b = counter(&s, "b");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(counter(&s, "b") > b, "the other call stopped too");
+    assert_eq!(
+        s.js("return t.a.length"),
+        reports,
+        "progress after the abort"
+    );
+
+    // Abort the bytes call (over app://) the same way.
+    let aborted = s.js_async(
+        "const t0 = performance.now();
+         t.cb.abort();
+         t.pb.then(v => done(['ok', v]), e => done([e.code, performance.now() - t0]));",
+    );
+    assert_eq!(aborted[0], "cancelled", "{aborted}");
+    assert!(aborted[1].as_f64().unwrap() < 50.0, "{aborted}");
+    stopped(&s, "b");
+    assert_eq!(counter(&s, "a"), a);
+
+    // A signal aborted already: rejected without calling.
+    let early = s.js_async(
+        "apphost.invoke('calc.count', { key: 'c' }, { signal: AbortSignal.abort() })
+           .then(v => done(['ok', v]), e => done(e.code));",
+    );
+    assert_eq!(early, "cancelled");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(counter(&s, "c"), 0, "an aborted call started");
+    // The host answers as before.
+    assert_eq!(
+        call(&s, "calc.stats", "{ values: [2, 4] }"),
+        json!(["ok", { "count": 2, "sum": 6, "mean": 3, "min": 2, "max": 4 }])
     );
 }
