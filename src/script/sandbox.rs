@@ -81,7 +81,6 @@ impl Budget {
     }
 
     /// This budget, stopped at the next operation once `flag` is set.
-    #[allow(dead_code)] // the page's cancellation is wired to it next
     pub fn with_cancel(mut self, flag: Arc<AtomicBool>) -> Budget {
         self.cancel = Some(flag);
         self
