@@ -107,9 +107,9 @@ pub fn engine(limits: &Limits) -> Engine {
 /// [`engine`] will, at a fraction of the cost (`apphost check` runs on every start).
 pub fn parser(limits: &Limits) -> Engine {
     let mut e = Engine::new_raw();
-    for symbol in ["eval", "import", "export"] {
-        e.disable_symbol(symbol);
-    }
+    // `import` and `export` are on: modules resolve inside the app's `scripts/` folder only
+    // (see `super::modules`).
+    e.disable_symbol("eval");
     let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
     let depth = usize::try_from(limits.max_expr_depth).unwrap_or(usize::MAX);
     e.set_max_operations(limits.max_operations)
