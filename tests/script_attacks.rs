@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use apphost::ipc::{Body, InFlight};
-use script_fixture::fixture;
+use script_fixture::{fixture, modules_fixture};
 use serde_json::{Value, json};
 
 #[test]
@@ -145,12 +145,255 @@ fn many_near_limit_strings_hit_the_memory_bound() {
 }
 
 #[test]
-fn eval_and_import_do_not_compile() {
+fn eval_does_not_compile_and_imports_stay_in_scripts() {
     let f = fixture();
     let e = f.contained("c.eval", Value::Null, "handler_error");
     assert!(e.to_string().contains("scripts/eval.rhai:1:"), "{e}");
+    // `import "../../secret"`: refused at the import, before anything is read.
     let e = f.contained("c.import", Value::Null, "handler_error");
-    assert!(e.to_string().contains("scripts/import.rhai:1:"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("scripts/import.rhai:1:8: import path `../../secret` has `..`"),
+        "{e}"
+    );
+    // Legal imports work: nested, with an exported constant computed by the module's top
+    // level, and from inside a function.
+    assert_eq!(f.call("m.twice", json!(4)).unwrap(), json!(8));
+    assert_eq!(f.call("m.quad", json!(3)).unwrap(), json!(12));
+    assert_eq!(f.call("m.limit", Value::Null).unwrap(), json!(10));
+    assert_eq!(f.call("m.inside", Value::Null).unwrap(), json!(42));
+}
+
+/// `scripts/main.rhai` importing what each case writes, and the start of the error it must get.
+#[test]
+fn imports_that_cannot_be_followed_are_refused_at_the_import() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[(
+                "scripts/main.rhai",
+                "import \"/etc/passwd\" as p;\nfn run() { 0 }\n",
+            )],
+            "scripts/main.rhai:1:8: import path `/etc/passwd` is absolute",
+        ),
+        (
+            &[(
+                "scripts/main.rhai",
+                "import \"lib\\\\util\" as p;\nfn run() { 0 }\n",
+            )],
+            "has a backslash",
+        ),
+        (
+            &[(
+                "scripts/main.rhai",
+                "import \"lib//util\" as p;\nfn run() { 0 }\n",
+            )],
+            "has an empty segment",
+        ),
+        (
+            &[(
+                "scripts/main.rhai",
+                "fn run() {\n    import \"lib/../../app\" as p;\n}\n",
+            )],
+            "scripts/main.rhai:2:12: import path `lib/../../app` has `..`",
+        ),
+        (
+            &[(
+                "scripts/main.rhai",
+                "import \"lib/nowhere\" as p;\nfn run() { 0 }\n",
+            )],
+            "scripts/main.rhai:1:8: import `lib/nowhere`: scripts/lib/nowhere.rhai does not exist",
+        ),
+        (
+            &[(
+                "scripts/main.rhai",
+                "fn run() { let x = \"a\"; import x as p; }\n",
+            )],
+            "scripts/main.rhai:1:32: an import path must be a string constant",
+        ),
+        // A symlink out of scripts/, to a file still inside the app: refused.
+        (
+            &[
+                ("other.rhai", "fn x() { 1 }\n"),
+                ("scripts/lib/out.rhai", "->other.rhai"),
+                (
+                    "scripts/main.rhai",
+                    "import \"lib/out\" as o;\nfn run() { o::x() }\n",
+                ),
+            ],
+            "import `lib/out`: scripts/lib/out.rhai resolves outside `scripts/`",
+        ),
+        // A symlink out of the app.
+        (
+            &[
+                ("scripts/lib/out.rhai", "->dirs/secret.txt"),
+                (
+                    "scripts/main.rhai",
+                    "import \"lib/out\" as o;\nfn run() { 0 }\n",
+                ),
+            ],
+            "resolves outside `scripts/`",
+        ),
+        // a imports b imports a: the chain is named, at the import that closes it.
+        (
+            &[
+                ("scripts/lib/a.rhai", "import \"lib/b\" as b;\n"),
+                ("scripts/lib/b.rhai", "\nimport \"lib/a\" as a;\n"),
+                (
+                    "scripts/main.rhai",
+                    "import \"lib/a\" as a;\nfn run() { 0 }\n",
+                ),
+            ],
+            "scripts/lib/b.rhai:2:8: import cycle: scripts/lib/a.rhai → scripts/lib/b.rhai → scripts/lib/a.rhai",
+        ),
+        // An endpoint script that imports itself.
+        (
+            &[(
+                "scripts/main.rhai",
+                "import \"main\" as me;\nfn run() { 0 }\n",
+            )],
+            "import cycle: scripts/main.rhai → scripts/main.rhai",
+        ),
+        // A module that does not compile: its own file, line and column.
+        (
+            &[
+                (
+                    "scripts/lib/bad.rhai",
+                    "fn ok() { 1 }\nfn broken() {\n    1 +\n}\n",
+                ),
+                (
+                    "scripts/main.rhai",
+                    "import \"lib/bad\" as b;\nfn run() { b::ok() }\n",
+                ),
+            ],
+            "scripts/lib/bad.rhai:4:1:",
+        ),
+        // eval stays off inside modules too.
+        (
+            &[
+                ("scripts/lib/ev.rhai", "fn x() { eval(\"1\") }\n"),
+                (
+                    "scripts/main.rhai",
+                    "import \"lib/ev\" as e;\nfn run() { e::x() }\n",
+                ),
+            ],
+            "scripts/lib/ev.rhai:1:",
+        ),
+    ];
+    for (files, want) in cases {
+        let f = modules_fixture(files);
+        let e = f.contained("m.run", Value::Null, "handler_error");
+        assert!(e.to_string().contains(want), "{files:?}: {e}");
+    }
+}
+
+#[test]
+fn imports_nested_too_deep_or_too_many_are_refused() {
+    // lib/m0 imports lib/m1 … imports lib/m19: deeper than 16 levels.
+    let mut files: Vec<(String, String)> = (0..20)
+        .map(|i| {
+            (
+                format!("scripts/lib/m{i}.rhai"),
+                format!("import \"lib/m{}\" as next;\nfn f() {{ {i} }}\n", i + 1),
+            )
+        })
+        .collect();
+    files.push(("scripts/lib/m20.rhai".into(), "fn f() { 20 }\n".into()));
+    files.push((
+        "scripts/main.rhai".into(),
+        "import \"lib/m0\" as m;\nfn run() { m::f() }\n".into(),
+    ));
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let e = modules_fixture(&borrowed).contained("m.run", Value::Null, "handler_error");
+    assert!(
+        e.to_string()
+            .contains("imports nested deeper than 16 levels"),
+        "{e}"
+    );
+
+    // 70 modules side by side, each fine.
+    let mut files: Vec<(String, String)> = (0..70)
+        .map(|i| {
+            (
+                format!("scripts/lib/s{i}.rhai"),
+                "fn f() { 1 }\n".to_owned(),
+            )
+        })
+        .collect();
+    let imports: String = (0..70)
+        .map(|i| format!("import \"lib/s{i}\" as s{i};\n"))
+        .collect();
+    files.push((
+        "scripts/main.rhai".into(),
+        format!("{imports}fn run() {{ 0 }}\n"),
+    ));
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let e = modules_fixture(&borrowed).contained("m.run", Value::Null, "handler_error");
+    assert!(e.to_string().contains("more than 64 modules"), "{e}");
+}
+
+#[test]
+fn a_module_top_level_runs_in_the_call_with_its_budget_and_grants() {
+    // An endless loop at a module's top level is the call's timeout, not a hang at compile.
+    let f = modules_fixture(&[
+        ("scripts/lib/spin.rhai", "loop {}\nfn f() { 1 }\n"),
+        (
+            "scripts/main.rhai",
+            "import \"lib/spin\" as s;\nfn run() { s::f() }\n",
+        ),
+    ]);
+    let started = Instant::now();
+    f.contained("m.run", Value::Null, "timeout");
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The module reads files with the importing endpoint's scope: `m.run` has one,
+    // `m.unscoped` none.
+    let f = modules_fixture(&[
+        (
+            "scripts/lib/cfg.rhai",
+            "export const EXISTS = fs_exists(\"$APPDATA/notes\");\n",
+        ),
+        (
+            "scripts/main.rhai",
+            "import \"lib/cfg\" as c;\nfn run() { c::EXISTS }\n",
+        ),
+    ]);
+    assert_eq!(f.call("m.run", Value::Null).unwrap(), json!(true));
+    f.contained("m.unscoped", Value::Null, "forbidden");
+
+    // An error at a module's top level names the module's file and line.
+    let f = modules_fixture(&[
+        ("scripts/lib/boom.rhai", "fn f() { 1 }\n\nthrow \"boom\";\n"),
+        (
+            "scripts/main.rhai",
+            "import \"lib/boom\" as b;\nfn run() { b::f() }\n",
+        ),
+    ]);
+    let e = f.contained("m.run", Value::Null, "handler_error");
+    assert!(
+        e.to_string()
+            .contains("scripts/lib/boom.rhai:3:1: the script threw boom"),
+        "{e}"
+    );
+
+    // An import in a loop runs each time, up to the engine's bound of imports per call.
+    let f = modules_fixture(&[
+        ("scripts/lib/one.rhai", "fn f() { 1 }\n"),
+        (
+            "scripts/main.rhai",
+            "fn run() {\n    let n = 0;\n    loop { import \"lib/one\" as o; n += o::f(); }\n}\n",
+        ),
+    ]);
+    f.contained("m.run", Value::Null, "limit_exceeded");
 }
 
 #[test]

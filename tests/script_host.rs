@@ -176,6 +176,69 @@ fn an_edited_script_is_recompiled() {
 }
 
 #[test]
+fn an_edited_module_recompiles_its_importers_and_a_broken_one_keeps_the_last_good() {
+    let f = fixture();
+    assert_eq!(f.call("m.twice", json!(4)).unwrap(), json!(8));
+    // `lib/math` is imported by `lib/util`, which `modules.rhai` imports: an edit two levels
+    // down is seen by the next call (the length changes, so the stamp does within one tick).
+    let math = f.dir.path().join("scripts/lib/math.rhai");
+    std::fs::write(&math, "fn times(a, b) { a * b * 10 }\n").unwrap();
+    assert_eq!(f.call("m.twice", json!(4)).unwrap(), json!(80));
+    // Broken: the last version that compiled stays in force, call after call.
+    std::fs::write(&math, "fn times(a, b) {\n    a *\n}\n").unwrap();
+    assert_eq!(f.call("m.twice", json!(4)).unwrap(), json!(80));
+    assert_eq!(f.call("m.twice", json!(5)).unwrap(), json!(100));
+    // The dev watcher's hook names the importer and the module's own line.
+    let refreshed = f.host.scripts().refresh("scripts/lib/math.rhai");
+    assert_eq!(
+        refreshed.len(),
+        1,
+        "{:?}",
+        refreshed.iter().map(|r| &r.0).collect::<Vec<_>>()
+    );
+    assert_eq!(refreshed[0].0, "scripts/modules.rhai");
+    let e = refreshed[0].1.as_ref().unwrap_err().to_string();
+    assert!(e.contains("scripts/lib/math.rhai:3:1"), "{e}");
+    assert_eq!(f.call("m.twice", json!(4)).unwrap(), json!(80));
+    // Fixed: compiled ahead by the hook, and the next call runs it.
+    std::fs::write(&math, "fn times(a, b) { a * b + 1 }\n").unwrap();
+    let refreshed = f.host.scripts().refresh("scripts/lib/math.rhai");
+    assert!(refreshed[0].1.is_ok(), "{:?}", refreshed[0].1);
+    assert_eq!(f.call("m.twice", json!(4)).unwrap(), json!(9));
+    // A file nothing imports refreshes nothing.
+    assert!(
+        f.host
+            .scripts()
+            .refresh("scripts/lib/nothing.rhai")
+            .is_empty()
+    );
+    // A module deleted: the last good version stays too.
+    std::fs::remove_file(&math).unwrap();
+    assert_eq!(f.call("m.twice", json!(4)).unwrap(), json!(9));
+    let refreshed = f.host.scripts().refresh("scripts/lib/math.rhai");
+    let e = refreshed[0].1.as_ref().unwrap_err().to_string();
+    assert!(
+        e.contains(
+            "scripts/lib/util.rhai:2:8: import `lib/math`: scripts/lib/math.rhai does not exist"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_call_runs_only_the_imports_of_the_top_level() {
+    // A top-level statement other than `import` never runs: here it would fail the call.
+    let f = script_fixture::modules_fixture(&[
+        ("scripts/lib/one.rhai", "fn f() { 1 }\n"),
+        (
+            "scripts/main.rhai",
+            "import \"lib/one\" as one;\nthrow \"top level ran\";\nfn run() { one::f() }\n",
+        ),
+    ]);
+    assert_eq!(f.call("m.run", Value::Null).unwrap(), json!(1));
+}
+
+#[test]
 fn calls_run_in_parallel_and_a_runaway_delays_nobody() {
     let f = Arc::new(fixture());
     let spinner = {
@@ -234,4 +297,43 @@ fn a_progress_flood_stays_bounded() {
         f.call("a.progress_flood", Value::Null).unwrap(),
         json!(true)
     );
+}
+
+/// What `apphost check` warns about, pinned: a script function with a built-in's name and one
+/// parameter fewer takes that built-in's method calls. And what a module's functions see: its
+/// top-level constants (exported or not) as `global::NAME`, and not by their bare name.
+#[test]
+fn a_script_function_takes_a_builtins_method_calls() {
+    let f = script_fixture::modules_fixture(&[
+        (
+            "scripts/lib/t.rhai",
+            "export const SEP = \" \";\nconst SEVEN = 7;\nfn words(s) { s.split(SEP) }\nfn parts(s) { s.split(global::SEP) }\nfn seven() { global::SEVEN }\n",
+        ),
+        (
+            "scripts/main.rhai",
+            "import \"lib/t\" as t;\nfn push(args) { \"mine\" }\nfn run() {\n    let a = [];\n    let pushed = a.push(1);\n    let words = \"found\";\n    try { t::words(\"a b\"); } catch (e) { words = \"not found\"; }\n    #{ pushed: pushed, a: a, seven: t::seven(), sep: t::SEP, words: words, split: t::parts(\"a b\") }\n}\n",
+        ),
+    ]);
+    assert_eq!(
+        f.call("m.run", Value::Null).unwrap(),
+        json!({"pushed": "mine", "a": [], "seven": 7, "sep": " ", "words": "not found", "split": ["a", "b"]})
+    );
+}
+
+/// An error inside a module's function names the module's file and line, not the importer's.
+#[test]
+fn an_error_in_a_module_function_names_the_module() {
+    let f = script_fixture::modules_fixture(&[
+        (
+            "scripts/lib/bad.rhai",
+            "fn boom(x) {\n    let y = x;\n    throw \"bad module\";\n}\n",
+        ),
+        (
+            "scripts/main.rhai",
+            "import \"lib/bad\" as bad;\nfn run() {\n    bad::boom(1)\n}\n",
+        ),
+    ]);
+    let e = f.call("m.run", Value::Null).unwrap_err();
+    assert_eq!(e.code(), "handler_error", "{e}");
+    assert!(e.to_string().starts_with("scripts/lib/bad.rhai:3:"), "{e}");
 }

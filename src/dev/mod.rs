@@ -77,7 +77,8 @@ pub struct Reloader {
     restart: Vec<String>,
     /// The frontend folder's absence, while it is missing.
     frontend_missing: Option<String>,
-    /// Script compile errors, by script path.
+    /// Script compile errors, by the endpoint script that does not compile (the error may be
+    /// in a module it imports).
     script_errors: BTreeMap<String, String>,
     /// Frontend files saved while reloads were paused: reloaded once the app is quiet.
     held: Vec<String>,
@@ -310,27 +311,50 @@ impl Reloader {
         }
     }
 
+    /// Compiles every endpoint script that is `path` or imports it; errors are kept per
+    /// endpoint script (for the overlay) until that script compiles again.
     fn script_changed(&mut self, path: &Path) {
         let started = Instant::now();
         let generation = self.core.current();
         let rel = self.rel(path);
-        match generation.scripts.refresh(&rel) {
-            Ok(false) => {}
-            Ok(true) => {
-                let was_broken = self.script_errors.remove(&rel).is_some();
-                (self.send)(Action::Say(format!(
-                    "script  {rel} → compiled; the next call runs it ({} ms){}",
-                    started.elapsed().as_millis(),
-                    if was_broken { ", error cleared" } else { "" }
-                )));
-            }
-            Err(e) => {
-                (self.send)(Action::Say(format!(
-                    "script  {rel} → {e}; the last version that compiled stays in force"
-                )));
-                self.script_errors.insert(rel, e.to_string());
+        let compiled = generation.scripts.refresh(&rel);
+        if compiled.is_empty() {
+            return;
+        }
+        let mut cleared = false;
+        let mut ok = Vec::new();
+        for (script, result) in compiled {
+            match result {
+                Ok(()) => {
+                    cleared |= self.script_errors.remove(&script).is_some();
+                    ok.push(script);
+                }
+                Err(e) => {
+                    let which = if script == rel {
+                        String::new()
+                    } else {
+                        format!(" of {script}")
+                    };
+                    (self.send)(Action::Say(format!(
+                        "script  {rel} → {e}; the last version{which} that compiled stays in force"
+                    )));
+                    self.script_errors.insert(script, e.to_string());
+                }
             }
         }
+        if ok.is_empty() {
+            return;
+        }
+        let importers = if ok == [rel.as_str()] {
+            String::new()
+        } else {
+            format!(" ({})", ok.join(", "))
+        };
+        (self.send)(Action::Say(format!(
+            "script  {rel} → compiled{importers}; the next call runs it ({} ms){}",
+            started.elapsed().as_millis(),
+            if cleared { ", error cleared" } else { "" }
+        )));
     }
 
     /// What the overlay should show now.

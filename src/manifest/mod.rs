@@ -35,21 +35,37 @@ pub const EVENT_FN: &str = "on_event";
 /// `tests/script_attacks.rs` at this depth).
 pub const MAX_SCRIPT_DEPTH: u32 = 256;
 
-/// What checking a manifest needs from the script engine: compile a script's text under an
-/// endpoint's limits and list the functions it defines with their parameter counts. It is
-/// given to [`check_with`] rather than called, so that this module does not depend on the
-/// engine (`crate::check` passes the real one).
+/// What checking a manifest needs from the script engine: compile a script under an endpoint's
+/// limits, with every module it imports, and say what it defines and what looks wrong in it.
+/// It is given to [`check_with`] rather than called, so that this module does not depend on
+/// the engine (`crate::check` passes the real one).
 pub trait ScriptCheck {
-    fn functions(&self, text: &str, limits: &Limits)
-    -> Result<Vec<(String, usize)>, ScriptProblem>;
+    /// Checks the script `file` of `source` (a path relative to the app, as the source names
+    /// it), whose text is `text`.
+    fn check(&self, source: &dyn Source, file: &str, text: &str, limits: &Limits) -> ScriptReport;
 }
 
-/// A script that does not compile: the message and where, 1-based.
+/// What [`ScriptCheck::check`] found in one script.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScriptReport {
+    /// The functions the script defines, with their parameter counts (when it compiles).
+    pub functions: Vec<(String, usize)>,
+    /// Why the script, or a module it imports, does not compile.
+    pub error: Option<ScriptProblem>,
+    /// What compiles but will not do what it seems to.
+    pub warnings: Vec<ScriptProblem>,
+}
+
+/// A problem in a script or in a module it imports: the message and where, 1-based.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScriptProblem {
     pub message: String,
     pub line: usize,
     pub column: usize,
+    /// The module the problem is in (its path relative to the app, and its text); `None`: the
+    /// checked script itself.
+    pub module: Option<(String, String)>,
+    pub help: Option<String>,
 }
 
 /// The names a manifest has in an app folder (or a packaged payload), in the order they are

@@ -41,14 +41,19 @@ pub fn compile(file: &str, e: &ParseError, limits: &Limits) -> IpcError {
 
 /// A run-time error of a call to `file`.
 pub fn runtime(file: &str, e: EvalAltResult, limits: &Limits) -> IpcError {
-    // The innermost error is the one that happened; the wrappers only say which call it was in.
+    // The innermost error is the one that happened; the wrappers only say which call it was in,
+    // and in which file that function is (a module's, for a function a script imported).
     let mut e = e;
-    while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _) = e {
+    let mut file = file.to_owned();
+    while let EvalAltResult::ErrorInFunctionCall(_, source, inner, _) = e {
+        if !source.is_empty() {
+            file = source;
+        }
         e = *inner;
     }
     let mut e = e;
     let pos = e.take_position();
-    let here = at(file, pos);
+    let here = at(&file, pos);
     let limit = |what: String| IpcError::LimitExceeded(format!("{here}: {what}"));
     match e {
         EvalAltResult::ErrorTerminated(token, _) => {
@@ -85,7 +90,10 @@ pub fn runtime(file: &str, e: EvalAltResult, limits: &Limits) -> IpcError {
             "more than {} variables (max-variables)",
             limits.max_variables
         )),
-        EvalAltResult::ErrorTooManyModules(_) => limit("modules are not available".into()),
+        EvalAltResult::ErrorTooManyModules(_) => limit(format!(
+            "more than {} imports in one call",
+            super::modules::MAX_IMPORTS_PER_CALL
+        )),
         // The sandbox's size checks name the one limit they hit (rhai's own are off).
         EvalAltResult::ErrorDataTooLarge(what, _) => limit(what),
         EvalAltResult::ErrorRuntime(v, _) if v.is::<HostError>() => v.cast::<HostError>().0,

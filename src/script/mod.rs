@@ -1,8 +1,9 @@
 //! Script endpoints: Rhai functions in the app's `scripts/*.rhai`, run in a sandbox
 //! ([`sandbox`]) with a small host API ([`api`]). Scripts are read from the app's [`Source`].
-//! Each script file is compiled once and its AST cached, keyed on the file's path and stamped
-//! with the source's stamp of it (a folder's: modification time and length), so an edited
-//! script is recompiled on its next call; the dev watcher compiles it ahead with
+//! Each script file is compiled once, with every module it imports ([`modules`]), and its AST
+//! cached, keyed on the file's path and stamped with the source's stamp of it and of each
+//! module (a folder's: modification time and length), so a script is recompiled on its next
+//! call after an edit to it or to anything it imports; the dev watcher compiles ahead with
 //! [`Scripts::refresh`], and a version that does not compile never replaces one that did. A
 //! call runs on the thread that dispatches it (the IPC layer gives
 //! every script call its own worker thread), so calls run in parallel and the per-thread
@@ -14,9 +15,11 @@
 mod alloc;
 mod api;
 mod bounded;
+mod check;
 mod convert;
 mod error;
 mod http;
+mod modules;
 mod order;
 mod sandbox;
 
@@ -74,8 +77,20 @@ struct Prepared {
 
 /// A compiled script and what it was compiled from.
 struct Compiled {
-    stamp: Option<String>,
+    /// Every file it was compiled from, the script first and then each module it imports, with
+    /// its stamp then: a change to any of them compiles it again.
+    stamps: Vec<(String, Option<String>)>,
     ast: Arc<AST>,
+}
+
+/// The compiled scripts, and what each script's last compile looked at.
+#[derive(Default)]
+struct Cache {
+    /// Keyed on the path and the engine (parse-time limits differ between engines).
+    compiled: HashMap<(String, usize), Arc<Compiled>>,
+    /// The module files each script's latest compile looked at, whether it compiled or not
+    /// (a missing module too): [`Scripts::refresh`] of one of them compiles the script again.
+    imports: HashMap<String, Vec<String>>,
 }
 
 /// Scripts larger than this are not read (`apphost check` refuses them above 4 MiB).
@@ -88,8 +103,7 @@ pub struct Scripts {
     /// One engine per distinct set of limits (rhai's limits are the engine's), built on first
     /// use: registering the standard library is not work for the app's start-up.
     engines: Vec<(Limits, OnceLock<Engine>)>,
-    /// Keyed on the path and the engine (parse-time limits differ between engines).
-    cache: Mutex<HashMap<(String, usize), Arc<Compiled>>>,
+    cache: Mutex<Cache>,
     event_runs: AtomicUsize,
 }
 
@@ -137,7 +151,7 @@ impl Scripts {
             source,
             endpoints,
             engines,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::default(),
             event_runs: AtomicUsize::new(0),
         }
     }
@@ -147,11 +161,14 @@ impl Scripts {
         let _ = self.shared.emit.set(emit);
     }
 
-    /// Forgets the compiled form of `path` (as the resolved manifest names it): the next call
-    /// compiles it again. Calls notice edits by themselves too, from the source's stamp of the
-    /// file; the dev watcher compiles ahead with [`Scripts::refresh`].
+    /// Forgets the compiled form of `path` (as the resolved manifest names it) and of every
+    /// script that imports it: the next call compiles them again. Calls notice edits by
+    /// themselves too, from the source's stamps; the dev watcher compiles ahead with
+    /// [`Scripts::refresh`].
     pub fn reload(&self, path: &str) {
-        self.lock_cache().retain(|(p, _), _| p != path);
+        self.lock_cache()
+            .compiled
+            .retain(|_, c| !c.stamps.iter().any(|(f, _)| f == path));
     }
 
     /// Runs script endpoint `name` for `window`; it stops once `running` is cancelled, and its
@@ -286,7 +303,8 @@ impl Scripts {
             order::scope(|| {
                 budget.run(|| {
                     let args = args(&compiled.ast)?;
-                    let options = CallFnOptions::new().eval_ast(false).rewind_scope(false);
+                    // The compiled AST's top level is its imports only (see `modules::runnable`).
+                    let options = CallFnOptions::new().eval_ast(true).rewind_scope(false);
                     let value = cx
                         .run(|| {
                             engine.call_fn_with_options::<Dynamic>(
@@ -317,136 +335,202 @@ impl Scripts {
         engine: &Engine,
         limits: &Limits,
     ) -> Result<Arc<Compiled>, IpcError> {
-        let stamp = self.source.stamp(&p.file);
-        if let Some(c) = self.lock_cache().get(&(p.file.clone(), p.engine))
-            && c.stamp == stamp
+        let key = (p.file.clone(), p.engine);
+        let cached = self.lock_cache().compiled.get(&key).map(Arc::clone);
+        if let Some(c) = cached
+            && c.stamps.iter().all(|(f, s)| self.source.stamp(f) == *s)
         {
-            return Ok(Arc::clone(c));
+            return Ok(c);
         }
         // A save the watcher has not reported yet may be broken: the call runs the last version
         // that compiled (`compile` keeps it), and the error waits for the dev overlay.
-        self.compile(p, engine, limits, stamp).or_else(|e| {
-            self.lock_cache()
-                .get(&(p.file.clone(), p.engine))
-                .map(Arc::clone)
-                .ok_or(e)
-        })
+        self.compile(&p.file, p.engine, engine, limits)
+            .or_else(|e| {
+                self.lock_cache()
+                    .compiled
+                    .get(&key)
+                    .map(Arc::clone)
+                    .ok_or(e)
+            })
     }
 
-    /// Compiles `p`'s script as the source has it now and caches it. When that fails and an older
-    /// version compiled, the older one stays in force (stamped as current, so that calls do
-    /// not compile the broken text again and again) and the error is still returned: a broken
-    /// save never takes a working endpoint down.
+    /// Compiles script `file` with engine number `index` (`engine`, of `limits`), as the source
+    /// has it and the modules it imports now, and caches it. When that fails and an older
+    /// version compiled, the older one stays in force (stamped as current, so that calls do not
+    /// compile the broken text again and again) and the error is still returned: a broken save,
+    /// of the script or of a module it imports, never takes a working endpoint down.
     fn compile(
         &self,
-        p: &Prepared,
+        file: &str,
+        index: usize,
         engine: &Engine,
         limits: &Limits,
-        stamp: Option<String>,
     ) -> Result<Arc<Compiled>, IpcError> {
-        let key = (p.file.clone(), p.engine);
+        let key = (file.to_owned(), index);
+        let mut stamps = vec![(file.to_owned(), self.source.stamp(file))];
         let fresh = self
             .source
-            .read(&p.file, MAX_SCRIPT_BYTES)
-            .map_err(|e| IpcError::Handler(format!("{} {e}", p.file)))
+            .read(file, MAX_SCRIPT_BYTES)
+            .map_err(|e| IpcError::Handler(format!("{file} {e}")))
             .and_then(|bytes| {
                 let text = String::from_utf8_lossy(&bytes);
-                engine
-                    .compile(&text)
-                    .map_err(|e| error::compile(&p.file, &e, limits))
+                let ast = engine
+                    .compile(&*text)
+                    .map_err(|e| error::compile(file, &e, limits))?;
+                let loaded = modules::load(
+                    engine,
+                    self.source.as_ref(),
+                    MAX_SCRIPT_BYTES,
+                    file,
+                    &text,
+                    &ast,
+                );
+                stamps.extend(loaded.files);
+                if let Some(e) = loaded.error {
+                    return Err(load_error(e, limits));
+                }
+                let modules = loaded
+                    .modules
+                    .into_iter()
+                    .map(|(path, m)| (path, m.ast))
+                    .collect();
+                Ok(modules::runnable(file, &ast, modules))
             });
-        let mut cache = self.lock_cache();
-        match fresh {
-            Ok(mut ast) => {
-                ast.set_source(p.file.as_str());
+        let imports = stamps.iter().skip(1).map(|(f, _)| f.clone()).collect();
+        let old = {
+            let mut cache = self.lock_cache();
+            cache.imports.insert(file.to_owned(), imports);
+            cache.compiled.get(&key).map(Arc::clone)
+        };
+        match (fresh, old) {
+            (Ok(ast), _) => {
                 let compiled = Arc::new(Compiled {
-                    stamp,
+                    stamps,
                     ast: Arc::new(ast),
                 });
-                cache.insert(key, Arc::clone(&compiled));
+                self.lock_cache()
+                    .compiled
+                    .insert(key, Arc::clone(&compiled));
                 Ok(compiled)
             }
-            Err(e) => match cache.get(&key).map(|old| Arc::clone(&old.ast)) {
-                Some(ast) => {
-                    tracing::warn!("{e}; the last version that compiled stays in force");
-                    cache.insert(key, Arc::new(Compiled { stamp, ast }));
-                    Err(e)
+            (Err(e), Some(old)) => {
+                tracing::warn!("{e}; the last version that compiled stays in force");
+                // Stamped with every file either version read, so that a fix to any of them
+                // (a missing module created, too) is noticed.
+                for (f, _) in &old.stamps {
+                    if !stamps.iter().any(|(g, _)| g == f) {
+                        stamps.push((f.clone(), self.source.stamp(f)));
+                    }
                 }
-                None => Err(e),
-            },
+                let ast = Arc::clone(&old.ast);
+                self.lock_cache()
+                    .compiled
+                    .insert(key, Arc::new(Compiled { stamps, ast }));
+                Err(e)
+            }
+            (Err(e), None) => Err(e),
         }
     }
 
-    /// Compiles every endpoint's script now (see [`Scripts::refresh`]), each file once, so that
-    /// a script saved broken before its first call still has a version that compiled. Returns
-    /// the errors of the files that do not compile.
+    /// Compiles every endpoint's script now (see [`Scripts::refresh`]), each file once per
+    /// engine, so that a script saved broken before its first call still has a version that
+    /// compiled. Returns the errors of the files that do not compile.
     pub fn refresh_all(&self) -> Vec<IpcError> {
-        let mut paths: Vec<&str> = self.endpoints.values().map(|p| p.file.as_str()).collect();
-        paths.sort();
-        paths.dedup();
-        paths
+        let mut files: Vec<&str> = self.endpoints.values().map(|p| p.file.as_str()).collect();
+        files.sort_unstable();
+        files.dedup();
+        files
             .into_iter()
-            .filter_map(|p| self.refresh(p).err())
+            .filter_map(|f| self.compile_everywhere(f).err())
             .collect()
     }
 
-    /// Compiles `path` (as the resolved manifest names it) for every endpoint that
-    /// runs it, now, off the calls' path: the dev watcher calls this when the file changes, so
-    /// the next call finds it ready. Calls already running finish on the code they started
-    /// with. On a compile error the last version that compiled stays in force and the error
-    /// (with `file:line:col`) is returned. `Ok(false)`: no endpoint runs this file.
-    pub fn refresh(&self, path: &str) -> Result<bool, IpcError> {
-        let stamp = self.source.stamp(path);
-        let mut used = false;
-        for p in self.endpoints.values().filter(|p| p.file == path) {
-            used = true;
-            let Some((limits, engine)) = self.engines.get(p.engine) else {
+    /// Compiles, now and off the calls' path, every endpoint script that is `path` (as the
+    /// resolved manifest names it) or imports it, directly or not: the dev watcher calls this
+    /// when a file changes, so the next call finds it ready. Calls already running finish on
+    /// the code they started with. Returns each such script with how its compile went; on a
+    /// compile error the last version that compiled stays in force and the error says
+    /// `file:line:col` (of the module, when the error is in one). Empty: no endpoint runs or
+    /// imports `path`.
+    pub fn refresh(&self, path: &str) -> Vec<(String, Result<(), IpcError>)> {
+        let importers: Vec<String> = {
+            let cache = self.lock_cache();
+            let mut files: Vec<String> = self
+                .endpoints
+                .values()
+                .map(|p| &p.file)
+                .filter(|f| {
+                    f.as_str() == path
+                        || cache
+                            .imports
+                            .get(*f)
+                            .is_some_and(|i| i.iter().any(|m| m == path))
+                        || cache.compiled.iter().any(|((c, _), compiled)| {
+                            c == *f && compiled.stamps.iter().any(|(m, _)| m == path)
+                        })
+                })
+                .cloned()
+                .collect();
+            files.sort_unstable();
+            files.dedup();
+            files
+        };
+        importers
+            .into_iter()
+            .map(|f| {
+                let result = self.compile_everywhere(&f);
+                (f, result)
+            })
+            .collect()
+    }
+
+    /// Compiles script `file` for every engine an endpoint runs it with; the first error.
+    fn compile_everywhere(&self, file: &str) -> Result<(), IpcError> {
+        let mut engines: Vec<usize> = self
+            .endpoints
+            .values()
+            .filter(|p| p.file == file)
+            .map(|p| p.engine)
+            .collect();
+        engines.sort_unstable();
+        engines.dedup();
+        let mut result = Ok(());
+        for index in engines {
+            let Some((limits, engine)) = self.engines.get(index) else {
                 continue;
             };
             let engine = engine.get_or_init(|| build_engine(limits));
-            self.compile(p, engine, limits, stamp.clone())?;
+            if let Err(e) = self.compile(file, index, engine, limits) {
+                result = result.and(Err(e));
+            }
         }
-        Ok(used)
+        result
     }
 
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, usize), Arc<Compiled>>> {
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, Cache> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-/// The sandboxed engine of `limits` with the host API.
+/// Why a script's modules did not load, as the error a call gets: at the module's
+/// `file:line:col`, or at the `import` that cannot be followed.
+fn load_error(e: modules::LoadError, limits: &Limits) -> IpcError {
+    match e {
+        modules::LoadError::Parse { file, error, .. } => error::compile(&file, &error, limits),
+        modules::LoadError::Import {
+            file, pos, message, ..
+        } => IpcError::Handler(format!("{}: {message}", error::at(&file, pos))),
+    }
+}
+
+/// The sandboxed engine of `limits` with the host API, resolving imports among the modules
+/// compiled with the running script.
 fn build_engine(limits: &Limits) -> Engine {
     let mut engine = sandbox::engine(limits);
     api::register(&mut engine);
     order::register(&mut engine);
+    modules::Imports::install(&mut engine);
     engine
 }
 
-/// A problem `apphost check` reports in a script.
-pub use crate::manifest::ScriptProblem as Problem;
-
-/// The engine's side of checking a manifest: compiles each script it names.
-pub struct Checker;
-
-impl crate::manifest::ScriptCheck for Checker {
-    fn functions(&self, text: &str, limits: &Limits) -> Result<Vec<(String, usize)>, Problem> {
-        check(text, limits)
-    }
-}
-
-/// Compiles `text` with the sandbox of `limits` and lists the functions it defines with their
-/// parameter counts; a compile error is a [`Problem`].
-pub fn check(text: &str, limits: &Limits) -> Result<Vec<(String, usize)>, Problem> {
-    let engine = sandbox::parser(limits);
-    match engine.compile(text) {
-        Ok(ast) => Ok(ast
-            .iter_functions()
-            .map(|f| (f.name.to_owned(), f.params.len()))
-            .collect()),
-        Err(e) => Err(Problem {
-            message: e.err_type().to_string(),
-            line: e.position().line().unwrap_or(1),
-            column: e.position().position().unwrap_or(1),
-        }),
-    }
-}
+pub use check::{Checker, check};

@@ -1,8 +1,9 @@
 //! The Rhai engine a script runs in, and the per-call budget its progress callback enforces.
 //!
-//! The engine starts from `Engine::new_raw()` (no packages, no module resolver, `print` going
-//! nowhere) and gets back only the standard library's pure parts — arithmetic, logic,
-//! strings, arrays, maps, blobs, math, iterators; no clock (`no_time`), no `eval`. Rhai's own
+//! The engine starts from `Engine::new_raw()` (no packages, `print` going nowhere) and gets back
+//! only the standard library's pure parts — arithmetic, logic, strings, arrays, maps, blobs,
+//! math, iterators; no clock (`no_time`), no `eval`; `import` reaches only the modules compiled
+//! with the script ([`super::modules`]). Rhai's own
 //! limits cover operations, call depth, expression depth, variables and functions; wall time,
 //! memory, cancellation and value sizes are this module's: a thread-local [`Budget`] that each
 //! call installs and the progress callback checks after every operation.
@@ -250,9 +251,9 @@ pub fn engine(limits: &Limits) -> Engine {
 /// sizes are left unset on purpose (see the module's documentation).
 pub fn parser(limits: &Limits) -> Engine {
     let mut e = Engine::new_raw();
-    for symbol in ["eval", "import", "export"] {
-        e.disable_symbol(symbol);
-    }
+    // `import` and `export` are on: modules resolve inside the app's `scripts/` folder only
+    // (see `super::modules`).
+    e.disable_symbol("eval");
     let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
     let depth = usize::try_from(limits.max_expr_depth).unwrap_or(usize::MAX);
     e.set_max_operations(limits.max_operations)

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use apphost::builtins::Host;
 use apphost::builtins::paths::AppDirs;
 use apphost::ipc::{Body, Call, Encoded, IpcError, Router, Running};
+use apphost::manifest::{App, Checked};
 use serde_json::{Value, json};
 
 pub const ORIGIN: &str = "app://localhost";
@@ -50,6 +51,10 @@ builtin = "store.clear"
 script = "scripts/attacks.rhai"
 timeout-ms = 300
 limits = {{ max-operations = 1_000_000_000_000 }}
+
+[endpoints."a.count"]
+script = "scripts/attacks.rhai"
+limits = {{ max-operations = 500_000 }}
 
 [endpoints."a.variables"]
 script = "scripts/attacks.rhai"
@@ -152,7 +157,6 @@ limits = {{ max-functions = 3 }}
     );
     for f in [
         "ping",
-        "count",
         "recursion",
         "string_doubling",
         "nested_arrays",
@@ -210,6 +214,11 @@ limits = {{ max-functions = 3 }}
             "[endpoints.\"g.{f}\"]\nscript = \"scripts/attacks.rhai\"\nfn = \"{f}\"\ntimeout-ms = 1000\nlimits = {{ max-memory = \"64 MiB\" }}\n"
         ));
     }
+    for f in ["twice", "quad", "limit", "inside"] {
+        m.push_str(&format!(
+            "[endpoints.\"m.{f}\"]\nscript = \"scripts/modules.rhai\"\n"
+        ));
+    }
     // Scripts that do not compile get a file each (a compile error fails the whole file).
     for f in ["eval", "import"] {
         m.push_str(&format!(
@@ -239,13 +248,7 @@ pub fn fixture_with_port(port: u16) -> Fixture {
         let placeholder = "fn run() { 0 }\nfn nowhere() { 0 }\n";
         std::fs::write(root.join("scripts").join(name), placeholder).unwrap();
     }
-    for entry in std::fs::read_dir(&src).unwrap() {
-        let p = entry.unwrap().path();
-        let name = p.file_name().unwrap();
-        if !late.iter().any(|l| name == *l) {
-            std::fs::copy(&p, root.join("scripts").join(name)).unwrap();
-        }
-    }
+    copy_scripts(&src, &root.join("scripts"), &late);
     std::fs::write(root.join("app.toml"), manifest(port)).unwrap();
     let checked = apphost::check(&root.join("app.toml"));
     let app = checked
@@ -255,6 +258,82 @@ pub fn fixture_with_port(port: u16) -> Fixture {
     for name in late {
         std::fs::copy(src.join(name), root.join("scripts").join(name)).unwrap();
     }
+    finish(dir, &app, &checked)
+}
+
+/// Copies the scripts in `from` (with their subfolders) to `to`, but those named in `late`.
+fn copy_scripts(from: &Path, to: &Path, late: &[&str]) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap();
+        if p.is_dir() {
+            copy_scripts(&p, &to.join(name), late);
+        } else if !late.iter().any(|l| name == *l) {
+            std::fs::copy(&p, to.join(name)).unwrap();
+        }
+    }
+}
+
+/// An app with the endpoint `m.run` (fn `run` of `scripts/main.rhai`, with the app's data
+/// folder in scope), and `a.ping` for [`Fixture::contained`]. It is checked with a placeholder
+/// `main.rhai`; then `files` (path in the app → text; a text starting with `->` makes a
+/// symlink to the rest, relative to the app) are written, as if saved while the app runs:
+/// hostile imports would not pass `check`.
+pub fn modules_fixture(files: &[(&str, &str)]) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    std::fs::create_dir_all(root.join("web")).unwrap();
+    std::fs::write(root.join("web/index.html"), "").unwrap();
+    std::fs::create_dir_all(root.join("scripts")).unwrap();
+    std::fs::write(root.join("scripts/main.rhai"), "fn run() { 0 }\n").unwrap();
+    std::fs::write(
+        root.join("scripts/ping.rhai"),
+        "fn ping(args) { #{ pong: args } }\n",
+    )
+    .unwrap();
+    let manifest = r#"
+[app]
+id = "dev.apphost.test.modules"
+name = "modules"
+
+[scripts]
+timeout-ms = 500
+max-operations = 1_000_000_000_000
+
+[endpoints."m.run"]
+script = "scripts/main.rhai"
+fn = "run"
+scope = ["$APPDATA/**"]
+
+[endpoints."m.unscoped"]
+script = "scripts/main.rhai"
+fn = "run"
+
+[endpoints."a.ping"]
+script = "scripts/ping.rhai"
+"#;
+    std::fs::write(root.join("app.toml"), manifest).unwrap();
+    let checked = apphost::check(&root.join("app.toml"));
+    let app = checked
+        .app
+        .clone()
+        .unwrap_or_else(|| panic!("{}", checked.render()));
+    for (rel, text) in files {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        match text.strip_prefix("->") {
+            Some(target) => std::os::unix::fs::symlink(root.join(target), &path).unwrap(),
+            None => std::fs::write(&path, text).unwrap(),
+        }
+    }
+    finish(dir, &app, &checked)
+}
+
+/// The host and router for `app` in `dir`, with store and scope folders under `dir/dirs`.
+fn finish(dir: tempfile::TempDir, app: &App, checked: &Checked) -> Fixture {
+    let root = dir.path();
     let dirs = AppDirs::under(&root.join("dirs"));
     std::fs::create_dir_all(dirs.data.join("notes")).unwrap();
     std::fs::write(root.join("dirs/secret.txt"), "secret").unwrap();
@@ -264,8 +343,8 @@ pub fn fixture_with_port(port: u16) -> Fixture {
     )
     .unwrap();
     let ui = Box::new(|_, _| Err(IpcError::Unavailable("no UI in this test".into())));
-    let host = Arc::new(Host::new(&app, checked.source.clone(), &dirs, ui));
-    let router = Router::new(&app, "k".repeat(64), vec![ORIGIN.into()], host.clone());
+    let host = Arc::new(Host::new(app, checked.source.clone(), &dirs, ui));
+    let router = Router::new(app, "k".repeat(64), vec![ORIGIN.into()], host.clone());
     Fixture { dir, host, router }
 }
 

@@ -40,6 +40,49 @@ fn script_with_a_syntax_error() {
     assert_eq!(dev.generation(), 1);
 }
 
+/// A module saved broken: the endpoint script that imports it keeps its last good version, the
+/// overlay points into the module, and the module's fix alone clears it.
+#[test]
+fn module_imported_by_a_script() {
+    let mut dev = Dev::start();
+    std::fs::create_dir_all(dev.path("scripts/lib")).unwrap();
+    dev.write("scripts/lib/greet.rhai", "fn word() { \"m1\" }\n");
+    dev.write(
+        "scripts/dev.rhai",
+        "import \"lib/greet\" as greet;\nfn hello() { greet::word() }\n",
+    );
+    let actions = dev.saved(&["scripts/lib/greet.rhai", "scripts/dev.rhai"]);
+    assert_eq!(dev.overlay, None, "{actions:?}");
+    assert_eq!(dev.call("dev.hello").unwrap(), json!("m1"));
+
+    dev.write("scripts/lib/greet.rhai", "fn word() {\n    \"m2\" +\n}\n");
+    let actions = dev.saved(&["scripts/lib/greet.rhai"]);
+    let overlay = dev.overlay.clone().expect("an overlay for a broken module");
+    assert!(
+        overlay.text.contains("scripts/lib/greet.rhai:3:1"),
+        "{}",
+        overlay.text
+    );
+    assert!(
+        says(&actions)
+            .iter()
+            .any(|l| l.contains("the last version of scripts/dev.rhai")),
+        "{actions:?}"
+    );
+    assert_eq!(dev.call("dev.hello").unwrap(), json!("m1"));
+
+    dev.write("scripts/lib/greet.rhai", "fn word() { \"m3\" }\n");
+    let actions = dev.saved(&["scripts/lib/greet.rhai"]);
+    assert_eq!(dev.overlay, None, "{actions:?}");
+    assert!(
+        says(&actions)
+            .iter()
+            .any(|l| l.contains("compiled (scripts/dev.rhai)")),
+        "{actions:?}"
+    );
+    assert_eq!(dev.call("dev.hello").unwrap(), json!("m3"));
+}
+
 /// A script broken before anything called it: calls keep the version the app started with.
 #[test]
 fn script_broken_before_its_first_call() {

@@ -26,6 +26,8 @@ pub(super) struct Ctx<'a> {
     pub(super) source: &'a dyn Source,
     pub(super) out: Vec<Diagnostic>,
     pub(super) scripts: &'a dyn super::ScriptCheck,
+    /// Scripts and modules already warned about (several endpoints may share one).
+    pub(super) warned_scripts: Vec<String>,
 }
 
 impl Ctx<'_> {
@@ -79,6 +81,7 @@ pub fn validate(
         source,
         out: Vec::new(),
         scripts,
+        warned_scripts: Vec::new(),
     };
     let frontend_ok = app::app(&mut cx, m);
     app::windows(&mut cx, m, frontend_ok);

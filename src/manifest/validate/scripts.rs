@@ -1,12 +1,15 @@
-//! Script endpoints' scripts: they must compile in the sandbox (errors point into the script,
-//! with its line and column), define the endpoint's function with at most one parameter, and
-//! `on_event(name, data)` when the endpoint listens to events (`on`).
+//! Script endpoints' scripts: they must compile in the sandbox with every module they import
+//! (errors point into the script or the module, with its line and column; an import that cannot
+//! be followed, at the `import`), define the endpoint's function with at most one parameter, and
+//! `on_event(name, data)` when the endpoint listens to events (`on`). What the engine warns
+//! about in a script (code that never runs, functions that hide built-ins) is reported once per
+//! file, however many endpoints share it.
 
-use super::super::EVENT_FN;
 use super::super::model::{EndpointSection, Manifest};
 use super::super::path::KeyPath;
 use super::super::resolve::Limits;
 use super::super::suggest::closest;
+use super::super::{EVENT_FN, ScriptProblem};
 use super::menus::event_name;
 use super::{Ctx, Diagnostic};
 use crate::source::{ReadError, normal};
@@ -47,20 +50,40 @@ pub(super) fn script(cx: &mut Ctx, m: &Manifest, p: &KeyPath, name: &str, e: &En
     if let Some(l) = &e.limits {
         limits = limits.apply(l);
     }
-    let functions = match cx.scripts.functions(&text, &limits) {
-        Ok(f) => f,
-        Err(problem) => {
-            let rel = rel.trim_start_matches("./");
-            cx.push(
-                Diagnostic::error(format!(
-                    "script of endpoint `{name}` does not compile: {}",
-                    problem.message
-                ))
-                .in_file(rel, text, problem.line, problem.column),
-            );
-            return;
+    let file = normal(rel).unwrap_or_default();
+    let report = cx.scripts.check(cx.source, &file, &text, &limits);
+    let rel = rel.trim_start_matches("./");
+    // A script (or module) several endpoints share is warned about once.
+    let mut warned = Vec::new();
+    for w in report.warnings {
+        let in_file = w
+            .module
+            .as_ref()
+            .map_or(rel, |(f, _)| f.as_str())
+            .to_owned();
+        if cx.warned_scripts.contains(&in_file) {
+            continue;
         }
-    };
+        if !warned.contains(&in_file) {
+            warned.push(in_file);
+        }
+        cx.push(problem(
+            Diagnostic::warning(w.message.clone()),
+            rel,
+            &text,
+            w,
+        ));
+    }
+    cx.warned_scripts.extend(warned);
+    if let Some(e) = report.error {
+        let message = format!(
+            "script of endpoint `{name}` does not compile: {}",
+            e.message
+        );
+        cx.push(problem(Diagnostic::error(message), rel, &text, e));
+        return;
+    }
+    let functions = report.functions;
     let function = e.function_or_default(name);
     let at = if e.function.is_some() {
         p.key("fn")
@@ -91,5 +114,17 @@ pub(super) fn script(cx: &mut Ctx, m: &Manifest, p: &KeyPath, name: &str, e: &En
             p.key("on"),
             format!("script `{rel}` has no function `{EVENT_FN}(name, data)` to receive events"),
         );
+    }
+}
+
+/// `d` pointed at `p`, in the script `rel` (whose text is `text`) or in the module `p` names.
+fn problem(d: Diagnostic, rel: &str, text: &str, p: ScriptProblem) -> Diagnostic {
+    let (file, text) = p
+        .module
+        .unwrap_or_else(|| (rel.to_owned(), text.to_owned()));
+    let d = d.in_file(&file, text, p.line, p.column);
+    match p.help {
+        Some(help) => d.help(help),
+        None => d,
     }
 }
