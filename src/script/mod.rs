@@ -17,6 +17,7 @@ mod bounded;
 mod convert;
 mod error;
 mod http;
+mod lib;
 mod order;
 mod sandbox;
 
@@ -405,6 +406,7 @@ fn build_engine(limits: &Limits) -> Engine {
     let mut engine = sandbox::engine(limits);
     api::register(&mut engine);
     order::register(&mut engine);
+    lib::register(&mut engine);
     engine
 }
 
