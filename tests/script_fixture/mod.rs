@@ -195,6 +195,41 @@ limits = {{ max-functions = 3 }}
             "[endpoints.\"g.{f}\"]\nscript = \"scripts/attacks.rhai\"\nfn = \"{f}\"\ntimeout-ms = 1000\nlimits = {{ max-memory = \"64 MiB\" }}\n"
         ));
     }
+    // The data library (`scripts/library.rhai`) with the fixture's limits; the quoted-field
+    // bomb gets the memory to build its 32 MB input, so that the parser is what stops it.
+    for f in [
+        "csv_rows",
+        "csv_options",
+        "csv_round_trip",
+        "tsv_round_trip",
+        "csv_caught",
+        "csv_from_maps",
+        "pretty",
+        "text",
+        "regex",
+        "regex_bad",
+        "encodings",
+        "hex_bad",
+        "dates",
+        "date_bad",
+        "math",
+        "csv_bomb",
+        "csv_wide_bomb",
+        "regex_bomb",
+        "regex_nested_stars",
+        "regex_huge_input",
+        "regex_replace_bomb",
+        "repeat_bomb",
+        "pad_start_bomb",
+        "join_bomb",
+    ] {
+        m.push_str(&format!(
+            "[endpoints.\"l.{f}\"]\nscript = \"scripts/library.rhai\"\nfn = \"{f}\"\n"
+        ));
+    }
+    m.push_str(
+        "[endpoints.\"l.csv_quoted_bomb\"]\nscript = \"scripts/library.rhai\"\nfn = \"csv_quoted_bomb\"\nlimits = { max-memory = \"160 MiB\" }\n",
+    );
     // Scripts that do not compile get a file each (a compile error fails the whole file).
     for f in ["eval", "import"] {
         m.push_str(&format!(
