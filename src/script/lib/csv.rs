@@ -652,6 +652,22 @@ mod tests {
         });
     }
 
+    #[test]
+    fn a_long_parse_stops_at_the_deadline() {
+        let limits = crate::manifest::Limits {
+            timeout: Duration::ZERO,
+            ..Default::default()
+        };
+        let text = format!("a,b\n{}", "1,2\n".repeat(2 * CHECK_EVERY));
+        sandbox::Budget::new(&limits).run(|| {
+            let e = csv(&text).unwrap_err();
+            assert!(
+                matches!(*e, rhai::EvalAltResult::ErrorTerminated(..)),
+                "{e}"
+            );
+        });
+    }
+
     /// `cargo test --release --lib csv_parse_speed -- --ignored --nocapture`: the time to parse
     /// 5,000 rows of 4 columns (about 137 KB, the size the script bench converts) and 2 MB, and
     /// to drop the result.
