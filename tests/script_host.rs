@@ -285,7 +285,7 @@ fn library_text_json_regex_encodings_dates_and_math() {
     let regex = f.call("l.regex", Value::Null).unwrap();
     assert_eq!(
         regex["find"].to_string(),
-        r#"{"match":"size=42","start":3,"end":10,"groups":["size","42"],"named":{"key":"size"}}"#
+        r#"{"text":"size=42","start":3,"end":10,"groups":["size","42"],"named":{"key":"size"}}"#
     );
     assert_eq!(
         regex,

@@ -93,7 +93,8 @@ fn text(s: &str) -> Dynamic {
     Dynamic::from(ImmutableString::from(s))
 }
 
-/// `#{match, start, end, groups, named}` for one match; `tag` is the keys' shape.
+/// `#{text, start, end, groups, named}` for one match (not `match`: a reserved word in rhai,
+/// so `m.match` would not compile); `tag` is the keys' shape.
 fn found(re: &Regex, caps: &Captures<'_>, chars: &mut Chars<'_>, tag: i32) -> Dynamic {
     let Some(whole) = caps.get(0) else {
         return Dynamic::UNIT;
@@ -108,7 +109,7 @@ fn found(re: &Regex, caps: &Captures<'_>, chars: &mut Chars<'_>, tag: i32) -> Dy
     let start = chars.at(whole.start());
     let end = chars.at(whole.end());
     let map: Map = [
-        ("match".into(), text(whole.as_str())),
+        ("text".into(), text(whole.as_str())),
         ("start".into(), start.into()),
         ("end".into(), end.into()),
         ("groups".into(), groups.into()),
@@ -120,7 +121,7 @@ fn found(re: &Regex, caps: &Captures<'_>, chars: &mut Chars<'_>, tag: i32) -> Dy
 }
 
 fn shape() -> i32 {
-    order::shape(["match", "start", "end", "groups", "named"].into_iter())
+    order::shape(["text", "start", "end", "groups", "named"].into_iter())
 }
 
 fn find(pattern: &str, s: &str) -> Res<Dynamic> {
@@ -232,7 +233,7 @@ mod tests {
             let json = crate::script::convert::to_json(&m).unwrap().to_string();
             assert_eq!(
                 json,
-                r#"{"match":"café@x","start":2,"end":8,"groups":["café","x"],"named":{"word":"café"}}"#
+                r#"{"text":"café@x","start":2,"end":8,"groups":["café","x"],"named":{"word":"café"}}"#
             );
             assert!(find("z", "abc").unwrap().is_unit());
             let all = find_all(r"\d+", "a1 b22 c333").unwrap();
