@@ -557,3 +557,42 @@ fn cancelling_stops_a_looping_script() {
     assert_eq!(e.code(), "cancelled");
     assert!(started.elapsed() < Duration::from_millis(100));
 }
+
+/// The data library's bombs: a CSV of a million empty fields, one quoted field of 16 MB, a
+/// pattern that compiles huge, a pattern matching everywhere in 1 MB, repeats and pads of a
+/// terabyte. Each stops at a limit or with a clear error, and the engine answers after.
+#[test]
+fn library_bombs_are_contained() {
+    let f = fixture();
+    for (attack, limit) in [
+        ("l.csv_bomb", "max-map-size"),
+        ("l.csv_wide_bomb", "max-array-size"),
+        ("l.csv_quoted_bomb", "max-string-size"),
+        ("l.regex_replace_bomb", "max-string-size"),
+        ("l.repeat_bomb", "max-string-size"),
+        ("l.pad_start_bomb", "max-string-size"),
+        ("l.join_bomb", "max-string-size"),
+    ] {
+        let e = f.contained(attack, Value::Null, "limit_exceeded");
+        assert!(e.to_string().contains(limit), "{attack}: {e}");
+    }
+    // So many matches pass the array size or the memory, whichever comes first.
+    let e = f.contained("l.regex_huge_input", Value::Null, "limit_exceeded");
+    let message = e.to_string();
+    assert!(
+        message.contains("max-array-size") || message.contains("max-memory"),
+        "{message}"
+    );
+    let e = f.contained("l.regex_bomb", Value::Null, "handler_error");
+    assert!(e.to_string().contains("too large once compiled"), "{e}");
+    let started = Instant::now();
+    assert_eq!(
+        f.call("l.regex_nested_stars", Value::Null).unwrap(),
+        json!(false)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "(a*)*b on 1 MB took {:?}",
+        started.elapsed()
+    );
+}

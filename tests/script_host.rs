@@ -337,3 +337,156 @@ fn an_error_in_a_module_function_names_the_module() {
     assert_eq!(e.code(), "handler_error", "{e}");
     assert!(e.to_string().starts_with("scripts/lib/bad.rhai:3:"), "{e}");
 }
+
+/// A CSV file through `csv_parse` comes back to the page as JSON in the header's column order.
+#[test]
+fn library_csv_keeps_column_order_and_round_trips() {
+    let f = fixture();
+    let text = "name,age,city\nAda,36,London\n\"Hopper, Grace\",85,\"New\nYork\"\n";
+    let rows = f.call("l.csv_rows", json!({ "text": text })).unwrap();
+    assert_eq!(
+        rows.to_string(),
+        r#"[{"name":"Ada","age":"36","city":"London"},{"name":"Hopper, Grace","age":"85","city":"New\nYork"}]"#
+    );
+    assert_eq!(
+        f.call("l.csv_round_trip", json!({ "text": text })).unwrap(),
+        json!(text)
+    );
+    let tsv = "b\ta\n1\t2\n";
+    assert_eq!(
+        f.call("l.tsv_round_trip", json!({ "text": tsv })).unwrap(),
+        json!(tsv)
+    );
+    let options = json!({ "delimiter": ";", "header": false, "trim": true });
+    assert_eq!(
+        f.call(
+            "l.csv_options",
+            json!({ "text": " a ; b \n", "options": options })
+        )
+        .unwrap(),
+        json!([["a", "b"]])
+    );
+    assert_eq!(
+        f.call("l.csv_from_maps", Value::Null).unwrap(),
+        json!("id,name,ok\n0,n0,true\n1,n1,false\n2,n2,true\n")
+    );
+}
+
+/// Bad input is an error a script catches, and uncaught a `handler_error` at the script's line.
+#[test]
+fn library_errors_are_catchable_and_name_the_place() {
+    let f = fixture();
+    let ragged = "a,b,c,d\n1,2,3,4\n1,2,3,4\n1,2,3,4,5\n";
+    assert_eq!(
+        f.call("l.csv_caught", json!({ "text": ragged })).unwrap(),
+        json!(
+            "caught: csv_parse: record 3 (line 4): found 5 fields, the header has 4 (pass flexible: true to allow ragged rows)"
+        )
+    );
+    let e = f.call("l.csv_rows", json!({ "text": ragged })).unwrap_err();
+    assert_eq!(e.code(), "handler_error");
+    let message = e.to_string();
+    assert!(message.contains("scripts/library.rhai:3"), "{message}");
+    assert!(message.contains("record 3 (line 4)"), "{message}");
+    let e = f.contained("l.regex_bad", Value::Null, "handler_error");
+    assert!(
+        e.to_string().contains("regex_match: invalid pattern"),
+        "{e}"
+    );
+    let e = f.contained("l.date_bad", Value::Null, "handler_error");
+    assert!(e.to_string().contains("date_parse: \"2023-02-29\""), "{e}");
+    assert_eq!(
+        f.call("l.hex_bad", Value::Null).unwrap(),
+        json!("hex_decode: 'g' at position 1 is not a hex digit")
+    );
+}
+
+#[test]
+fn library_text_json_regex_encodings_dates_and_math() {
+    let f = fixture();
+    assert_eq!(
+        f.call("l.pretty", json!({ "text": r#"{"b":1,"a":[2]}"# }))
+            .unwrap(),
+        json!("{\n  \"b\": 1,\n  \"a\": [\n    2\n  ]\n}")
+    );
+    assert_eq!(
+        f.call("l.text", Value::Null).unwrap(),
+        json!({
+            "lines": ["one", "two", "three"],
+            "words": ["It's", "a", "well-known", "fact"],
+            "join": "a-1-true",
+            "pad_start": "007",
+            "pad_end": "ab..",
+            "repeat": "ababab",
+            "title": "Hello World",
+            "trim_start": "x  ",
+            "trim_end": "  y",
+            "builder": "a1b\n\n",
+            "builder_len": 5,
+            "split_limit": ["a", "b,c"],
+        })
+    );
+    let regex = f.call("l.regex", Value::Null).unwrap();
+    assert_eq!(
+        regex["find"].to_string(),
+        r#"{"text":"size=42","start":3,"end":10,"groups":["size","42"],"named":{"key":"size"}}"#
+    );
+    assert_eq!(
+        regex,
+        json!({
+            "count": 2,
+            "find": regex["find"].clone(),
+            "none": null,
+            "all": ["1", "22", "333"],
+            "replace": "home:ada work:bob",
+            "split": ["a", "b", "c"],
+            "escape": "a\\.b",
+        })
+    );
+    assert_eq!(
+        f.call("l.encodings", Value::Null).unwrap(),
+        json!({
+            "base64": "aGVsbG8=",
+            "decoded": "hello",
+            "url": "-_8",
+            "hex": "6869",
+            "unhex": "hi",
+            "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            "hmac": "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
+            "uuid": 36,
+            "uuid_v7": "7",
+        })
+    );
+    let dates = f.call("l.dates", Value::Null).unwrap();
+    assert_eq!(
+        dates,
+        json!({
+            "t": 1_706_697_000_000i64,
+            "plain": 1_706_659_200_000i64,
+            "with_format": 1_706_697_000_000i64,
+            "formatted": "2024-01-31 10:30",
+            "parts": {"year": 2024, "month": 1, "day": 31, "hour": 10, "minute": 30,
+                      "second": 0, "millisecond": 0, "weekday": 3, "offset_minutes": 0},
+            "back": 1_706_697_000_000i64,
+            "plus_month": "2024-02-29",
+            "duration": 5_400_000,
+            "iso_duration": 5_400_000,
+            "duration_text": "1h 30m",
+            "local_offset": "i64",
+        })
+    );
+    assert!(
+        dates["parts"]
+            .to_string()
+            .starts_with(r#"{"year":2024,"month":1,"#),
+        "{}",
+        dates["parts"]
+    );
+    assert_eq!(
+        f.call("l.math", Value::Null).unwrap(),
+        json!({
+            "sum": 6, "fsum": 9.5, "mean": 2.375, "median": 2.25, "min": 1, "max": 4,
+            "round": 1.235, "clamp": 10, "empty": null,
+        })
+    );
+}

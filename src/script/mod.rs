@@ -19,6 +19,7 @@ mod check;
 mod convert;
 mod error;
 mod http;
+mod lib;
 mod modules;
 mod order;
 mod sandbox;
@@ -530,6 +531,7 @@ fn build_engine(limits: &Limits) -> Engine {
     api::register(&mut engine);
     order::register(&mut engine);
     modules::Imports::install(&mut engine);
+    lib::register(&mut engine);
     engine
 }
 

@@ -154,7 +154,6 @@ type Res<T> = Result<T, Box<EvalAltResult>>;
 /// For native functions that work for long (a library function looping over a large input):
 /// the same checks as between two operations — memory, the clock, cancellation. Outside a call
 /// it never stops anything.
-#[allow(dead_code)] // for the data library's long loops, landing next
 pub fn checkpoint() -> Res<()> {
     match with_budget(|b| b.stop(true)).flatten() {
         Some(why) => Err(EvalAltResult::ErrorTerminated(why.into(), Position::NONE).into()),

@@ -219,6 +219,45 @@ limits = {{ max-functions = 3 }}
             "[endpoints.\"m.{f}\"]\nscript = \"scripts/modules.rhai\"\n"
         ));
     }
+    // The data library (`scripts/library.rhai`) with the fixture's limits and smaller value
+    // sizes than the defaults, which its bombs are written against; the quoted-field
+    // bomb gets the memory to build its 32 MB input, so that the parser is what stops it.
+    for f in [
+        "csv_rows",
+        "csv_options",
+        "csv_round_trip",
+        "tsv_round_trip",
+        "csv_caught",
+        "csv_from_maps",
+        "pretty",
+        "text",
+        "regex",
+        "regex_bad",
+        "encodings",
+        "hex_bad",
+        "dates",
+        "date_bad",
+        "math",
+        "csv_bomb",
+        "csv_wide_bomb",
+        "regex_bomb",
+        "regex_nested_stars",
+        "regex_replace_bomb",
+        "repeat_bomb",
+        "pad_start_bomb",
+        "join_bomb",
+    ] {
+        m.push_str(&format!(
+            "[endpoints.\"l.{f}\"]\nscript = \"scripts/library.rhai\"\nfn = \"{f}\"\nlimits = {{ {LIBRARY_SIZES} }}\n"
+        ));
+    }
+    // A debug build is slow: these two get the time to reach their limit.
+    m.push_str(
+        "[endpoints.\"l.csv_quoted_bomb\"]\nscript = \"scripts/library.rhai\"\nfn = \"csv_quoted_bomb\"\ntimeout-ms = 4000\nlimits = { max-memory = \"160 MiB\", max-string-size = \"1 MiB\" }\n",
+    );
+    m.push_str(
+        "[endpoints.\"l.regex_huge_input\"]\nscript = \"scripts/library.rhai\"\nfn = \"regex_huge_input\"\ntimeout-ms = 4000\nlimits = { max-memory = \"16 MiB\" }\n",
+    );
     // Scripts that do not compile get a file each (a compile error fails the whole file).
     for f in ["eval", "import"] {
         m.push_str(&format!(
@@ -227,6 +266,10 @@ limits = {{ max-functions = 3 }}
     }
     m
 }
+
+/// The value sizes the library's endpoints run with.
+const LIBRARY_SIZES: &str =
+    "max-string-size = \"1 MiB\", max-array-size = 100_000, max-map-size = 100_000";
 
 pub fn fixture_with_port(port: u16) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
