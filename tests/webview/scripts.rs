@@ -137,8 +137,11 @@ fn progress_reaches_its_call_and_abort_stops_the_script() {
     let a = stopped(&s, "a");
     let reports = s.js("return t.a.length");
     let b = counter(&s, "b");
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(counter(&s, "b") > b, "the other call stopped too");
+    // The other call counts on (given time: each count is an atomic store write).
+    assert!(
+        wait_until(Duration::from_secs(5), || counter(&s, "b") > b).is_some(),
+        "the other call stopped too"
+    );
     assert_eq!(
         s.js("return t.a.length"),
         reports,
