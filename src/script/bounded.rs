@@ -44,6 +44,20 @@ fn approx_bytes(v: &Dynamic) -> usize {
     total
 }
 
+/// The bytes of `missing` characters of padding made of `fill` (not empty): whole copies of
+/// `fill`, then its first characters.
+pub(super) fn padding_bytes(fill: &str, missing: usize) -> usize {
+    let fill_chars = fill.chars().count().max(1);
+    (missing / fill_chars)
+        .saturating_mul(fill.len())
+        .saturating_add(
+            fill.chars()
+                .take(missing % fill_chars)
+                .map(char::len_utf8)
+                .sum(),
+        )
+}
+
 fn pad_chars(s: &mut ImmutableString, len: INT, fill: &str) -> Res<()> {
     if len <= 0 || fill.is_empty() {
         return Ok(());
@@ -55,15 +69,7 @@ fn pad_chars(s: &mut ImmutableString, len: INT, fill: &str) -> Res<()> {
     }
     let fill_chars = fill.chars().count();
     let missing = len - have;
-    // Whole copies of `fill`, then its first characters.
-    let bytes = (missing / fill_chars)
-        .saturating_mul(fill.len())
-        .saturating_add(
-            fill.chars()
-                .take(missing % fill_chars)
-                .map(char::len_utf8)
-                .sum(),
-        );
+    let bytes = padding_bytes(fill, missing);
     let total = s.len().saturating_add(bytes);
     check_len(Size::String, total)?;
     reserve(total)?;

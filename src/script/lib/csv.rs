@@ -449,6 +449,7 @@ pub fn register(engine: &mut Engine) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::script::lib::message;
     use std::time::{Duration, Instant};
 
     fn csv(text: &str) -> Res<Array> {
@@ -459,14 +460,6 @@ mod tests {
         crate::script::convert::to_json(&Dynamic::from_array(rows.clone()))
             .unwrap()
             .to_string()
-    }
-
-    #[allow(clippy::boxed_local)] // takes what `unwrap_err` gives
-    fn message(e: Box<rhai::EvalAltResult>) -> String {
-        match &*e {
-            rhai::EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
-            other => other.to_string(),
-        }
     }
 
     #[test]

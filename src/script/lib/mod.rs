@@ -69,3 +69,13 @@ pub fn register(engine: &mut Engine) {
         to_json(v, pretty)
     });
 }
+
+/// A library error's message, as a script's `catch (e)` sees it.
+#[cfg(test)]
+#[allow(clippy::boxed_local)] // takes what `unwrap_err` gives
+pub(super) fn message(e: Box<EvalAltResult>) -> String {
+    match &*e {
+        EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
+        other => other.to_string(),
+    }
+}

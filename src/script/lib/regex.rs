@@ -217,14 +217,7 @@ pub fn register(engine: &mut Engine) {
 mod tests {
     use super::*;
     use crate::manifest::Limits;
-
-    #[allow(clippy::boxed_local)] // takes what `unwrap_err` gives
-    fn message(e: Box<rhai::EvalAltResult>) -> String {
-        match &*e {
-            rhai::EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
-            other => other.to_string(),
-        }
-    }
+    use crate::script::lib::message;
 
     #[test]
     fn finds_groups_names_and_character_positions() {

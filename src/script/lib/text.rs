@@ -121,14 +121,7 @@ fn pad(f: &str, s: &str, len: INT, fill: &str, start: bool) -> Res<String> {
     }
     let missing = len - have;
     let fill_chars = fill.chars().count();
-    let padding_bytes = (missing / fill_chars)
-        .saturating_mul(fill.len())
-        .saturating_add(
-            fill.chars()
-                .take(missing % fill_chars)
-                .map(char::len_utf8)
-                .sum(),
-        );
+    let padding_bytes = super::super::bounded::padding_bytes(fill, missing);
     let total = s.len().saturating_add(padding_bytes);
     check_len(Size::String, total)?;
     reserve(total)?;

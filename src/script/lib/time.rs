@@ -255,14 +255,7 @@ pub fn register(engine: &mut Engine) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[allow(clippy::boxed_local)] // takes what `unwrap_err` gives
-    fn message(e: Box<rhai::EvalAltResult>) -> String {
-        match &*e {
-            rhai::EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
-            other => other.to_string(),
-        }
-    }
+    use crate::script::lib::message;
 
     fn map(pairs: &[(&str, INT)]) -> Map {
         pairs
