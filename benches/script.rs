@@ -240,7 +240,8 @@ fn data() -> Data {
     while prose.len() < 1_000_000 {
         prose.push_str("Lorem ipsum dolor sit amet, consectetur adipiscing elit; ");
         if i % 3 == 0 {
-            prose.push_str(&format!("write to someone{}@example.com today. ", i % 97));
+            let name = ["ada", "grace", "alan", "edsger", "barbara"][i % 5];
+            prose.push_str(&format!("write to {name}@example.com today. "));
         }
         i += 1;
     }
@@ -278,17 +279,21 @@ fn script_app(d: &Data) -> tempfile::TempDir {
     dir
 }
 
-/// A bare rhai engine set up as apphost's sandbox was before issue 11: the standard library and
-/// rhai's own per-value size limits at the old defaults (1 MiB strings, 100,000 items/entries).
-fn engine_before() -> rhai::Engine {
+/// A bare rhai engine with the standard library and no limits at all (no size checks, no
+/// progress callback): the floor of what rhai itself costs. `before`: set up as apphost's
+/// sandbox was before issue 11, with rhai's own per-value size limits at the old defaults (1 MiB
+/// strings, 100,000 items/entries).
+fn bare_engine(before: bool) -> rhai::Engine {
     let mut e = rhai::Engine::new_raw();
     e.register_global_module(rhai::packages::Package::as_shared_module(
         &rhai::packages::StandardPackage::new(),
     ));
-    e.set_max_operations(1_000_000_000)
-        .set_max_string_size(1 << 20)
-        .set_max_array_size(100_000)
-        .set_max_map_size(100_000);
+    if before {
+        e.set_max_operations(1_000_000_000)
+            .set_max_string_size(1 << 20)
+            .set_max_array_size(100_000)
+            .set_max_map_size(100_000);
+    }
     e
 }
 
@@ -318,14 +323,14 @@ fn data_part(d: &Data, app: &std::path::Path) {
         started.elapsed().as_secs_f64() * 1e3
     };
     let script = std::fs::read_to_string(app.join("scripts/bench.rhai")).unwrap();
-    let before = engine_before();
-    let ast = before.compile(&script).unwrap();
-    let run_before = |f: &str, args: serde_json::Value| {
-        let args: rhai::Dynamic = before.parse_json(args.to_string(), true).unwrap().into();
+    let engines = [bare_engine(true), bare_engine(false)];
+    let ast = engines[0].compile(&script).unwrap();
+    let run_bare = |engine: &rhai::Engine, f: &str, args: serde_json::Value| {
+        let args: rhai::Dynamic = engine.parse_json(args.to_string(), true).unwrap().into();
         let started = Instant::now();
-        let _ = before
+        let _ = engine
             .call_fn::<rhai::Dynamic>(&mut rhai::Scope::new(), &ast, f, (args,))
-            .unwrap_or_else(|e| panic!("before, {f}: {e}"));
+            .unwrap_or_else(|e| panic!("bare rhai, {f}: {e}"));
         started.elapsed().as_secs_f64() * 1e3
     };
     // The median of `runs` timings, after one warm-up run.
@@ -401,13 +406,24 @@ fn data_part(d: &Data, app: &std::path::Path) {
         } else {
             9
         };
+        let bare = |engine: &rhai::Engine| {
+            format!(
+                "{:.2}",
+                median(runs, &mut || run_bare(engine, f, args.clone()))
+            )
+        };
         let then = if compare {
-            format!("{:.2}", median(runs, &mut || run_before(f, args.clone())))
+            bare(&engines[0])
+        } else {
+            "—".into()
+        };
+        let floor = if compare {
+            bare(&engines[1])
         } else {
             "—".into()
         };
         let now = median(runs, &mut || call(&format!("s.{f}"), args.clone()));
-        println!("  {label:<44} {then:>10} {now:>10.2}");
+        println!("  {label:<44} {then:>10} {now:>10.2} {floor:>11}");
     }
 }
 

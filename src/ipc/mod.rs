@@ -68,6 +68,8 @@ pub enum Args {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     Json(Value),
+    /// JSON text already encoded (a script's result, written straight from its values).
+    JsonText(Vec<u8>),
     Bytes(Vec<u8>),
 }
 
@@ -224,6 +226,7 @@ impl Router {
             running,
         )? {
             Reply::Json(v) => Encoded::Json(v.to_string().into_bytes()),
+            Reply::JsonText(b) => Encoded::Json(b),
             Reply::Bytes(b) => Encoded::Bytes(b),
         };
         let (Encoded::Json(b) | Encoded::Bytes(b)) = &reply;

@@ -75,6 +75,14 @@ fn json_arg(v: &Dynamic) -> Res<Value> {
     })
 }
 
+/// `v` as JSON text, written straight from the value (keys in their remembered order).
+pub(super) fn json_text(v: &Dynamic) -> Res<String> {
+    convert::json_text(v).map_err(|e| match e {
+        convert::Unfit::NoForm(m) => fail(IpcError::BadArgs(m)),
+        convert::Unfit::TooLarge(m) => super::sandbox::too_large(m),
+    })
+}
+
 /// A value from the host's JSON, checked against the call's limits like an argument.
 fn from_json(v: Value) -> Res<Dynamic> {
     convert::from_json(v).map_err(|e| super::sandbox::too_large(e.to_string()))
@@ -173,6 +181,9 @@ impl Cx {
 fn from_reply(reply: Reply) -> Res<Dynamic> {
     match reply {
         Reply::Json(v) => from_json(v),
+        Reply::JsonText(b) => from_json(
+            serde_json::from_slice(&b).map_err(|e| fail(IpcError::Handler(e.to_string())))?,
+        ),
         Reply::Bytes(b) => {
             super::sandbox::check_len(super::sandbox::Size::Array, b.len())?;
             Ok(Dynamic::from_blob(b))
@@ -199,9 +210,7 @@ pub fn register(engine: &mut Engine) {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| INT::try_from(d.as_millis()).unwrap_or(INT::MAX))
     });
-    engine.register_fn("to_json", |v: Dynamic| -> Res<String> {
-        Ok(json_arg(&v)?.to_string())
-    });
+    engine.register_fn("to_json", |v: Dynamic| -> Res<String> { json_text(&v) });
     engine.register_fn("parse_json", |s: &str| -> Res<Dynamic> {
         let v = serde_json::from_str(s)
             .map_err(|e| fail(IpcError::BadArgs(format!("not JSON: {e}"))))?;

@@ -127,7 +127,17 @@ pub fn reply(v: Dynamic, max: usize) -> Result<Reply, IpcError> {
     if size(&v, max) > max {
         return Err(IpcError::TooLarge(max));
     }
-    to_json(&v).map(Reply::Json).map_err(IpcError::from)
+    let mut out = Vec::new();
+    Edge::now().write(&v, &mut out)?;
+    Ok(Reply::JsonText(out))
+}
+
+/// `v` as JSON text, as [`to_json`] would give it, written straight from the value.
+pub fn json_text(v: &Dynamic) -> Result<String, Unfit> {
+    let mut out = Vec::new();
+    Edge::now().write(v, &mut out)?;
+    // Only UTF-8 goes in: strings, escapes, ASCII numbers and punctuation.
+    String::from_utf8(out).map_err(|e| Unfit::NoForm(e.to_string()))
 }
 
 /// About the JSON size of `v`, counting no further than `max`.
@@ -168,6 +178,75 @@ pub fn to_json(v: &Dynamic) -> Result<Value, Unfit> {
 }
 
 impl Edge {
+    /// Appends `v`'s JSON to `out` (the same text `json_of` then `to_string` gives, without the
+    /// `Value` in between: a large result is written once instead of built and written).
+    fn write(&self, v: &Dynamic, out: &mut Vec<u8>) -> Result<(), Unfit> {
+        use std::io::Write as _;
+        let text = |out: &mut Vec<u8>, s: &str| {
+            // Escaping a `str` into a `Vec` cannot fail.
+            let _ = serde_json::to_writer(&mut *out, s);
+        };
+        if v.is_unit() {
+            out.extend_from_slice(b"null");
+        } else if let Ok(b) = v.as_bool() {
+            out.extend_from_slice(if b { b"true" } else { b"false" });
+        } else if let Ok(i) = v.as_int() {
+            let _ = write!(out, "{i}");
+        } else if let Ok(f) = v.as_float() {
+            match Number::from_f64(f) {
+                Some(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                None => out.extend_from_slice(b"null"),
+            }
+        } else if let Ok(c) = v.as_char() {
+            text(out, c.encode_utf8(&mut [0; 4]));
+        } else if v.is_shared() {
+            return self.write(&v.flatten_clone(), out);
+        } else if let Some(s) = v.read_lock::<rhai::ImmutableString>() {
+            self.check(Size::String, s.len())?;
+            text(out, s.as_str());
+        } else if let Some(b) = v.read_lock::<Blob>() {
+            self.check(Size::Array, b.len())?;
+            out.push(b'[');
+            for (i, x) in b.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let _ = write!(out, "{x}");
+            }
+            out.push(b']');
+        } else if let Some(a) = v.read_lock::<Array>() {
+            self.check(Size::Array, a.len())?;
+            out.push(b'[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                self.write(x, out)?;
+            }
+            out.push(b']');
+        } else if let Some(m) = v.read_lock::<Map>() {
+            self.check(Size::Map, m.len())?;
+            out.push(b'{');
+            for (i, k) in order::keys(v.tag(), &m).into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                text(out, k);
+                out.push(b':');
+                self.write(&m[k], out)?;
+            }
+            out.push(b'}');
+        } else {
+            return Err(Unfit::NoForm(format!(
+                "a value of type `{}` has no JSON form",
+                v.type_name()
+            )));
+        }
+        Ok(())
+    }
+
     fn json_of(&self, v: &Dynamic) -> Result<Value, Unfit> {
         if v.is_unit() {
             return Ok(Value::Null);
@@ -252,7 +331,23 @@ mod tests {
     fn results_past_the_payload_limit_are_too_large_before_conversion() {
         let big = from_json(json!({"a": ["x".repeat(600), "y".repeat(600)]})).unwrap();
         assert_eq!(reply(big.clone(), 1000), Err(IpcError::TooLarge(1000)));
+        assert!(matches!(reply(big.clone(), 2000), Ok(Reply::JsonText(_))));
         assert!(reply(big, 2000).is_ok());
+    }
+
+    #[test]
+    fn written_json_is_the_json_values_text() {
+        let v = json!({"b": [1, -2.5, "x\"y\n\u{1}", null, true, {"z": 1, "a": []}], "a": "é", "n": 1e300});
+        order::scope(|| {
+            let d = from_json(v.clone()).unwrap();
+            let text = json_text(&d).unwrap();
+            assert_eq!(text, to_json(&d).unwrap().to_string());
+            assert_eq!(text, v.to_string());
+            let blob = Dynamic::from_blob(vec![0, 255]);
+            assert_eq!(json_text(&blob).unwrap(), "[0,255]");
+            assert_eq!(json_text(&Dynamic::from(f64::NAN)).unwrap(), "null");
+            assert_eq!(json_text(&Dynamic::from('"')).unwrap(), r#""\"""#);
+        });
     }
 
     #[test]

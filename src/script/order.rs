@@ -135,11 +135,7 @@ pub fn register(engine: &mut Engine) {
             let Some(map) = args.first() else {
                 return Ok(String::new());
             };
-            match super::convert::to_json(map) {
-                Ok(v) => Ok(v.to_string()),
-                Err(super::convert::Unfit::TooLarge(m)) => Err(super::sandbox::too_large(m)),
-                Err(e) => Err(e.to_string().into()),
-            }
+            super::api::json_text(map)
         },
     );
     engine.register_fn("key_order", |v: &mut Dynamic| -> Array {
