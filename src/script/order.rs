@@ -21,7 +21,13 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map};
 struct Table {
     shapes: Vec<Rc<[String]>>,
     index: HashMap<Rc<[String]>, i32>,
+    /// The shapes found last, checked before anything is allocated: the objects of one JSON
+    /// array (and the objects nested in them) come with the same few key orders again and again.
+    recent: Vec<i32>,
 }
+
+/// How many shapes [`Table::recent`] keeps.
+const RECENT: usize = 4;
 
 thread_local! {
     static TABLE: RefCell<Option<Table>> = const { RefCell::new(None) };
@@ -51,15 +57,31 @@ pub fn shape<'a>(keys: impl ExactSizeIterator<Item = &'a str> + Clone) -> i32 {
         let Some(t) = t.as_mut() else {
             return 0;
         };
-        let shape: Rc<[String]> = keys.map(str::to_owned).collect();
-        if let Some(&tag) = t.index.get(&shape) {
+        let same = |tag: i32| {
+            usize::try_from(tag - 1)
+                .ok()
+                .and_then(|i| t.shapes.get(i))
+                .is_some_and(|shape| shape.iter().map(String::as_str).eq(keys.clone()))
+        };
+        if let Some(&tag) = t.recent.iter().find(|&&tag| same(tag)) {
             return tag;
         }
-        let Ok(tag) = i32::try_from(t.shapes.len() + 1) else {
-            return 0;
+        let shape: Rc<[String]> = keys.map(str::to_owned).collect();
+        let tag = match t.index.get(&shape) {
+            Some(&tag) => tag,
+            None => {
+                let Ok(tag) = i32::try_from(t.shapes.len() + 1) else {
+                    return 0;
+                };
+                t.shapes.push(Rc::clone(&shape));
+                t.index.insert(shape, tag);
+                tag
+            }
         };
-        t.shapes.push(Rc::clone(&shape));
-        t.index.insert(shape, tag);
+        if t.recent.len() == RECENT {
+            t.recent.remove(0);
+        }
+        t.recent.push(tag);
         tag
     })
 }
