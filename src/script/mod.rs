@@ -304,8 +304,10 @@ impl Scripts {
             order::scope(|| {
                 budget.run(|| {
                     let args = args(&compiled.ast)?;
-                    // The compiled AST's top level is its imports only (see `modules::runnable`).
-                    let options = CallFnOptions::new().eval_ast(true).rewind_scope(false);
+                    // The compiled AST's top level is its imports only (see `modules::runnable`):
+                    // run it when there are some.
+                    let imports = !compiled.ast.statements().is_empty();
+                    let options = CallFnOptions::new().eval_ast(imports).rewind_scope(false);
                     let value = cx
                         .run(|| {
                             engine.call_fn_with_options::<Dynamic>(
