@@ -341,9 +341,12 @@ fn data_part(d: &Data, app: &std::path::Path) {
         t[t.len() / 2]
     };
     println!(
-        "data: script endpoints through Router::handle (median ms; before = rhai's own size checks)"
+        "data: script endpoints through Router::handle (median ms); before: rhai's own size checks, as before issue 11; rhai floor: a bare engine without limits, the script alone"
     );
-    println!("  {:<44} {:>10} {:>10}", "job", "before", "now");
+    println!(
+        "  {:<44} {:>10} {:>10} {:>11}",
+        "job", "before", "now", "rhai floor"
+    );
     let jobs: Vec<(&str, &str, serde_json::Value, bool)> = vec![
         (
             "for i in 0..n { a.push(i) }, n = 10,000",
