@@ -450,7 +450,7 @@ pub fn register(engine: &mut Engine) {
 mod tests {
     use super::*;
     use crate::script::lib::message;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     fn csv(text: &str) -> Res<Array> {
         parse("csv_parse", text, &ReadOptions::new(b','))
@@ -659,47 +659,5 @@ mod tests {
                 "{e}"
             );
         });
-    }
-
-    /// `cargo test --release --lib csv_parse_speed -- --ignored --nocapture`: the time to parse
-    /// 5,000 rows of 4 columns (about 137 KB, the size the script bench converts) and 2 MB, and
-    /// to drop the result.
-    #[test]
-    #[ignore]
-    fn csv_parse_speed() {
-        let mut text = String::from("id,name,qty,price\n");
-        let mut i = 0;
-        while text.len() < 2 << 20 {
-            text.push_str(&format!(
-                "{i},item {i},{},{}.{:02}\n",
-                i % 50,
-                i % 1000,
-                i % 100
-            ));
-            i += 1;
-        }
-        let small: String = text.lines().take(5001).map(|l| format!("{l}\n")).collect();
-        for (label, t) in [("5,000 rows", &small), ("2 MB", &text)] {
-            order::scope(|| {
-                let runs = 20;
-                let (mut parsing, mut dropping) = (Duration::ZERO, Duration::ZERO);
-                let mut n = 0;
-                for _ in 0..runs {
-                    let start = Instant::now();
-                    let rows = csv(t).unwrap();
-                    parsing += start.elapsed();
-                    n = rows.len();
-                    let start = Instant::now();
-                    drop(rows);
-                    dropping += start.elapsed();
-                }
-                println!(
-                    "{label}: {} bytes, {n} rows: parse {:?}, drop {:?}",
-                    t.len(),
-                    parsing / runs,
-                    dropping / runs
-                );
-            });
-        }
     }
 }
