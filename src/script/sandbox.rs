@@ -48,6 +48,9 @@ thread_local! {
     /// The running call's memory base and bound, read after every operation: a plain `Cell`
     /// (the full budget is read every [`CLOCK_EVERY`] operations).
     static MEMORY_BOUND: Cell<Option<(isize, isize)>> = const { Cell::new(None) };
+    /// The running call's cancel flag, read after every operation too: an operation can be a
+    /// slow host call (a store write), so every 128 of them could be seconds.
+    static CANCEL_FLAG: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
 }
 
 /// Why the progress callback stopped a run (the token rhai hands back in `ErrorTerminated`).
@@ -55,8 +58,8 @@ pub const TIMEOUT: &str = "timeout";
 pub const MEMORY: &str = "memory";
 pub const CANCELLED: &str = "cancelled";
 
-/// The clock (and the cancel flag) is read every this many operations (it costs more than an
-/// operation); memory after every one.
+/// The clock is read every this many operations (it costs more than an operation); memory and
+/// the cancel flag after every one.
 const CLOCK_EVERY: u64 = 128;
 
 /// What kind of value [`check_len`] measures, and so which limit applies.
@@ -90,16 +93,23 @@ impl Budget {
     /// Runs `f` with this budget installed on the current thread, restoring the previous one
     /// after (a call nested in another thread-local context keeps its own).
     pub fn run<T>(self, f: impl FnOnce() -> T) -> T {
-        struct Restore(Option<Budget>, Option<(isize, isize)>);
+        struct Restore(
+            Option<Budget>,
+            Option<(isize, isize)>,
+            Option<Arc<AtomicBool>>,
+        );
         impl Drop for Restore {
             fn drop(&mut self) {
                 let previous = self.0.take();
                 BUDGET.with(|b| *b.borrow_mut() = previous);
                 MEMORY_BOUND.with(|m| m.set(self.1));
+                let flag = self.2.take();
+                CANCEL_FLAG.with(|c| *c.borrow_mut() = flag);
             }
         }
         let bound = MEMORY_BOUND.with(|m| m.replace(Some((self.memory_base, self.max_memory))));
-        let _restore = Restore(BUDGET.with(|b| b.borrow_mut().replace(self)), bound);
+        let flag = CANCEL_FLAG.with(|c| c.replace(self.cancel.clone()));
+        let _restore = Restore(BUDGET.with(|b| b.borrow_mut().replace(self)), bound, flag);
         f()
     }
 
@@ -142,6 +152,14 @@ fn progress(ops: u64) -> Option<Dynamic> {
         && alloc::allocated().wrapping_sub(base) > max
     {
         return Some(MEMORY.into());
+    }
+    let cancelled = CANCEL_FLAG.with(|c| {
+        c.borrow()
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+    });
+    if cancelled {
+        return Some(CANCELLED.into());
     }
     if !ops.is_multiple_of(CLOCK_EVERY) {
         return None;
