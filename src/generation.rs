@@ -84,6 +84,7 @@ impl Generation {
             files: frontend,
             security: app.security.clone(),
             spa_fallback: app.spa_fallback,
+            media: core.lasting.media.clone(),
         };
         Ok(Generation {
             number,

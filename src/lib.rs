@@ -13,6 +13,7 @@ pub mod generation;
 pub mod icon;
 pub mod ipc;
 pub mod manifest;
+pub mod media;
 pub mod navigation;
 pub mod pack;
 pub mod pattern;

@@ -59,6 +59,9 @@ pub struct Lasting {
     pub store: Arc<Store>,
     pub ui: Arc<Ui>,
     pub launch: Arc<Launch>,
+    /// The loopback origin that serves this launch's media files (`src/media`), which pages'
+    /// `media-src` admits; `None` where there is none (tests, or binding failed).
+    pub media: Option<String>,
 }
 
 /// How this process was started, as `app.info` tells the page.
@@ -78,6 +81,7 @@ impl Lasting {
             dirs: dirs.clone(),
             ui: Arc::new(ui),
             launch: Arc::default(),
+            media: None,
         }
     }
 }

@@ -24,7 +24,11 @@ pub fn fresh_nonce() -> Result<String, getrandom::Error> {
 /// keep working under the default `default-src 'self'`; it is not added where that would loosen
 /// the policy (no `default-src`, or `'none'`) or break it (`'unsafe-inline'`, which a nonce
 /// switches off).
-pub fn policy(sec: &Security, nonce: &str) -> Policy {
+///
+/// `media`, this launch's loopback media origin, joins `media-src` where that (or `default-src`
+/// standing in for it) admits `'self'`: the app's own media files are served from there, and
+/// nothing else is. A policy that keeps the app's own media out keeps them out there too.
+pub fn policy(sec: &Security, nonce: &str, media: Option<&str>) -> Policy {
     let token = format!("'nonce-{nonce}'");
     let default = sec
         .csp
@@ -61,10 +65,32 @@ pub fn policy(sec: &Security, nonce: &str) -> Policy {
         directives.push((d.clone(), sources));
         note(d);
     }
+    if let Some(origin) = media {
+        admit_media(&mut directives, default, origin);
+    }
     Policy {
         header: csp_text(&directives),
         stamp_scripts: scripts,
         stamp_styles: styles,
+    }
+}
+
+fn admit_media(
+    directives: &mut Vec<(String, Vec<String>)>,
+    default: Option<&Vec<String>>,
+    origin: &str,
+) {
+    let has_self = |s: &[String]| s.iter().any(|s| s == "'self'");
+    match directives.iter_mut().find(|(d, _)| d == "media-src") {
+        Some((_, sources)) if has_self(sources) => sources.push(origin.to_owned()),
+        Some(_) => {}
+        None => {
+            if let Some(default) = default.filter(|d| has_self(d)) {
+                let mut sources = default.clone();
+                sources.push(origin.to_owned());
+                directives.push(("media-src".to_owned(), sources));
+            }
+        }
     }
 }
 
@@ -159,6 +185,7 @@ mod tests {
                 &["script-src", "style-src"],
             ),
             "N",
+            None,
         );
         assert_eq!(
             p.header,
@@ -175,6 +202,7 @@ mod tests {
                 &["script-src"],
             ),
             "N",
+            None,
         );
         assert_eq!(
             p.header,
@@ -183,7 +211,7 @@ mod tests {
         assert!(p.stamp_scripts && !p.stamp_styles);
 
         // Opting out of every nonce leaves the policy as written.
-        let p = policy(&sec(&[("default-src", &["'self'"])], &[]), "N");
+        let p = policy(&sec(&[("default-src", &["'self'"])], &[]), "N", None);
         assert_eq!(p.header, "default-src 'self'");
         assert!(!p.stamp_scripts && !p.stamp_styles);
 
@@ -194,6 +222,7 @@ mod tests {
                 &["script-src", "style-src"],
             ),
             "N",
+            None,
         );
         assert_eq!(p.header, "script-src 'none'; img-src *");
         let p = policy(
@@ -202,8 +231,44 @@ mod tests {
                 &["style-src"],
             ),
             "N",
+            None,
         );
         assert_eq!(p.header, "default-src 'self' 'unsafe-inline'");
+    }
+
+    #[test]
+    fn media_origin_joins_media_src_where_self_is_admitted() {
+        let m = Some("http://127.0.0.1:9");
+        let header = |csp: &[(&str, &[&str])]| policy(&sec(csp, &[]), "N", m).header;
+        assert_eq!(
+            header(&[("default-src", &["'self'"])]),
+            "default-src 'self'; media-src 'self' http://127.0.0.1:9"
+        );
+        assert_eq!(
+            header(&[
+                ("default-src", &["'self'"]),
+                ("media-src", &["'self'", "blob:"])
+            ]),
+            "default-src 'self'; media-src 'self' blob: http://127.0.0.1:9"
+        );
+        // The app keeps its own media out, or admits only others: so it stays.
+        assert_eq!(
+            header(&[("default-src", &["'self'"]), ("media-src", &["'none'"])]),
+            "default-src 'self'; media-src 'none'"
+        );
+        assert_eq!(
+            header(&[
+                ("default-src", &["'self'"]),
+                ("media-src", &["https://cdn.example"])
+            ]),
+            "default-src 'self'; media-src https://cdn.example"
+        );
+        assert_eq!(
+            header(&[("default-src", &["'none'"])]),
+            "default-src 'none'"
+        );
+        // No restriction on media at all: nothing to add.
+        assert_eq!(header(&[("img-src", &["'self'"])]), "img-src 'self'");
     }
 
     #[test]

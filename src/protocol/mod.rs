@@ -18,7 +18,7 @@ use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 
 use crate::manifest::Security;
-use crate::source::{Asset, Lookup, Source};
+use crate::source::{Asset, Lookup, Part, Source};
 
 pub use csp::{Policy, fresh_nonce, policy, stamp};
 pub use dev_csp::dev_server_policy;
@@ -36,13 +36,56 @@ pub const ORIGIN: &str = "app://localhost";
 /// Where windows wait in `apphost dev` until the dev server answers (under [`ORIGIN`]).
 pub const WAITING_PATH: &str = "/__apphost/dev/waiting";
 
-pub type Body = Cow<'static, [u8]>;
+/// What a response carries: bytes made for it (pages, errors, IPC answers), or a part of one
+/// of the app's files, which is read only as it is sent.
+pub enum Body {
+    Bytes(Cow<'static, [u8]>),
+    File(Part),
+}
+
+impl Body {
+    pub const EMPTY: Body = Body::Bytes(Cow::Borrowed(&[]));
+
+    pub fn len(&self) -> u64 {
+        match self {
+            Body::Bytes(b) => b.len() as u64,
+            Body::File(p) => p.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The body in memory (a file part is read whole).
+    pub fn into_bytes(self) -> std::io::Result<Cow<'static, [u8]>> {
+        match self {
+            Body::Bytes(b) => Ok(b),
+            Body::File(p) => p.into_bytes(),
+        }
+    }
+}
+
+impl From<Cow<'static, [u8]>> for Body {
+    fn from(b: Cow<'static, [u8]>) -> Body {
+        Body::Bytes(b)
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Bytes(b) => write!(f, "Body::Bytes({} bytes)", b.len()),
+            Body::File(p) => write!(f, "Body::File({} bytes)", p.len()),
+        }
+    }
+}
 
 /// The waiting page: no script, so the strictest policy.
 pub fn waiting_page() -> Response<Body> {
     let mut r = response(
         StatusCode::OK,
-        Cow::Borrowed(include_bytes!("waiting.html").as_slice()),
+        Cow::Borrowed(include_bytes!("waiting.html").as_slice()).into(),
     );
     set(&mut r, header::CONTENT_TYPE, "text/html; charset=utf-8");
     set(
@@ -61,6 +104,9 @@ pub struct Site {
     pub security: Security,
     /// Serve `index.html` for unknown paths that look like page routes.
     pub spa_fallback: bool,
+    /// The loopback origin of this launch's media (`src/media`), added to `media-src` where
+    /// that admits `'self'`.
+    pub media: Option<String>,
 }
 
 /// Answers one `app://` request. Never panics on any request; malformed ones get a 4xx.
@@ -106,7 +152,7 @@ pub fn respond(site: &Site, req: &Request<Vec<u8>>) -> Response<Body> {
     };
     let mut r = serve(site, req, asset, &rel);
     if head {
-        *r.body_mut() = Cow::Borrowed(&[]);
+        *r.body_mut() = Body::EMPTY;
     }
     r
 }
@@ -187,7 +233,7 @@ fn serve(site: &Site, req: &Request<Vec<u8>>, asset: Asset, rel: &str) -> Respon
     let etag = format!("\"{}\"", asset.tag);
     let len = asset.len;
     if matches_etag(req, &etag) {
-        let mut r = response(StatusCode::NOT_MODIFIED, Cow::Borrowed(&[]));
+        let mut r = response(StatusCode::NOT_MODIFIED, Body::EMPTY);
         set(&mut r, header::ETAG, &etag);
         return r;
     }
@@ -219,9 +265,9 @@ fn serve(site: &Site, req: &Request<Vec<u8>>, asset: Asset, rel: &str) -> Respon
     };
     let is_head = req.method() == Method::HEAD;
     let body = if is_head {
-        Ok(Cow::Borrowed(&[][..]))
+        Ok(Body::EMPTY)
     } else {
-        asset.read(part.clone())
+        asset.part(part.clone()).map(Body::File)
     };
     let body = match body {
         Ok(b) => b,
@@ -277,12 +323,12 @@ fn serve_html(site: &Site, asset: Asset, content_type: String) -> Response<Body>
             );
         }
     };
-    let p = policy(&site.security, &nonce);
-    let body: Body = if p.stamp_scripts || p.stamp_styles {
+    let p = policy(&site.security, &nonce, site.media.as_deref());
+    let body = Body::Bytes(if p.stamp_scripts || p.stamp_styles {
         Cow::Owned(stamp(&html, &nonce, p.stamp_scripts, p.stamp_styles))
     } else {
         html
-    };
+    });
     let mut r = response(StatusCode::OK, body);
     set(&mut r, header::CONTENT_TYPE, &content_type);
     set(&mut r, header::CACHE_CONTROL, "no-store");
@@ -324,7 +370,7 @@ pub fn content_type(mime: &mime_guess::Mime) -> String {
 }
 
 /// A response with the headers every response carries.
-pub(crate) fn response(status: StatusCode, body: Body) -> Response<Body> {
+pub(crate) fn response<B>(status: StatusCode, body: B) -> Response<B> {
     let mut r = Response::new(body);
     *r.status_mut() = status;
     let h = r.headers_mut();
@@ -344,7 +390,7 @@ pub(crate) fn response(status: StatusCode, body: Body) -> Response<Body> {
 }
 
 /// Sets a header; false (and nothing set) if the value cannot be a header value.
-pub(crate) fn set(r: &mut Response<Body>, name: HeaderName, value: &str) -> bool {
+pub(crate) fn set<B>(r: &mut Response<B>, name: HeaderName, value: &str) -> bool {
     match HeaderValue::from_str(value) {
         Ok(v) => {
             r.headers_mut().insert(name, v);
@@ -352,6 +398,11 @@ pub(crate) fn set(r: &mut Response<Body>, name: HeaderName, value: &str) -> bool
         }
         Err(_) => false,
     }
+}
+
+/// The answer to a request that cannot be read as one.
+pub fn bad_request(why: &str) -> Response<Body> {
+    pages::error(StatusCode::BAD_REQUEST, why)
 }
 
 /// The answer when serving a request failed in a way the protocol did not foresee.

@@ -37,7 +37,7 @@ fn page(status: StatusCode, message_html: &str) -> Response<Body> {
          <small>apphost · app://localhost/</small></body></html>"
     );
     let len = html.len();
-    let mut r = response(status, Cow::Owned(html.into_bytes()));
+    let mut r = response(status, Body::Bytes(Cow::Owned(html.into_bytes())));
     set(&mut r, header::CONTENT_TYPE, "text/html; charset=utf-8");
     set(&mut r, header::CONTENT_SECURITY_POLICY, CSP);
     set(&mut r, header::CACHE_CONTROL, "no-store");

@@ -46,6 +46,7 @@ fn site(spa: bool) -> (tempfile::TempDir, Site) {
             max_payload: 1 << 20,
         },
         spa_fallback: spa,
+        media: None,
     };
     (tmp, site)
 }
@@ -59,7 +60,19 @@ fn req(site: &Site, method: &str, uri: &str, headers: &[(&str, &str)]) -> Respon
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
-    respond(site, &b.body(Vec::new()).unwrap())
+    raw(site, b.body(Vec::new()).unwrap()).map(|body| Body::Bytes(body.into_bytes().unwrap()))
+}
+
+/// The response as it leaves the protocol, a file part not yet read.
+fn raw(site: &Site, req: Request<Vec<u8>>) -> Response<Body> {
+    respond(site, &req)
+}
+
+fn bytes(r: &Response<Body>) -> &[u8] {
+    match r.body() {
+        Body::Bytes(b) => b,
+        Body::File(_) => panic!("the test helpers read file parts"),
+    }
 }
 
 fn hdr<'a>(r: &'a Response<Body>, name: &str) -> &'a str {
@@ -67,7 +80,7 @@ fn hdr<'a>(r: &'a Response<Body>, name: &str) -> &'a str {
 }
 
 fn text(r: &Response<Body>) -> String {
-    String::from_utf8_lossy(r.body()).into_owned()
+    String::from_utf8_lossy(bytes(r)).into_owned()
 }
 
 /// Paths an attacker would try. Each must be refused (400) or not found (404), and none may
@@ -241,12 +254,9 @@ fn ranges_head_and_etags() {
     assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(hdr(&r, "content-range"), "bytes 10-19/1000000");
     assert_eq!(hdr(&r, "content-length"), "10");
-    assert_eq!(&r.body()[..], &(10..20u8).collect::<Vec<_>>()[..]);
+    assert_eq!(bytes(&r), &(10..20u8).collect::<Vec<_>>()[..]);
     let r = get(&site, u, &[("range", "bytes=-2")]);
-    assert_eq!(
-        &r.body()[..],
-        &[(999_998 % 251) as u8, (999_999 % 251) as u8]
-    );
+    assert_eq!(bytes(&r), &[(999_998 % 251) as u8, (999_999 % 251) as u8]);
     let r = get(&site, u, &[("range", "bytes=1000000-")]);
     assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(hdr(&r, "content-range"), "bytes */1000000");
@@ -307,6 +317,7 @@ fn folders_fallback_and_404() {
 
     let spa = Site {
         spa_fallback: true,
+        media: None,
         ..site
     };
     let r = get(
@@ -346,13 +357,17 @@ fn embedded_files_are_lent_not_copied() {
             max_payload: 1 << 20,
         },
         spa_fallback: false,
+        media: None,
     };
     let r = get(&site, "app://localhost/style.css", &[]);
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(matches!(r.body(), Cow::Borrowed(_)));
+    assert!(matches!(r.body(), Body::Bytes(Cow::Borrowed(_))));
     let r = get(&site, "app://localhost/", &[]);
     assert!(text(&r).contains("<html"));
-    assert!(matches!(r.body(), Cow::Borrowed(_)), "no nonce, no copy");
+    assert!(
+        matches!(r.body(), Body::Bytes(Cow::Borrowed(_))),
+        "no nonce, no copy"
+    );
     assert_eq!(
         get(&site, "app://localhost/app.toml", &[]).status(),
         StatusCode::NOT_FOUND
@@ -397,4 +412,55 @@ fn any_request_gets_an_http_answer() {
         let r = get(&site, "app://localhost/big.bin", &[("range", range)]);
         assert!(r.status().is_success(), "{range:?}");
     }
+}
+
+#[test]
+fn files_leave_unread_and_lent_bytes_uncopied() {
+    let (_tmp, site) = site(false);
+    let get_raw = |uri: &str, headers: &[(&str, &str)]| {
+        let mut b = Request::builder().uri(uri);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        raw(&site, b.body(Vec::new()).unwrap())
+    };
+    // A file is opened, positioned and handed over; serving it reads nothing yet.
+    let r = get_raw("app://localhost/big.bin", &[]);
+    assert!(matches!(r.body(), Body::File(Part::File(_))));
+    assert_eq!(r.body().len(), 1_000_000);
+    let r = get_raw("app://localhost/big.bin", &[("range", "bytes=999990-")]);
+    assert_eq!(r.body().len(), 10);
+    let (_, body) = r.into_parts();
+    assert_eq!(
+        &body.into_bytes().unwrap()[..],
+        &(999_990..1_000_000u32)
+            .map(|i| (i % 251) as u8)
+            .collect::<Vec<_>>()[..]
+    );
+    // A HEAD carries the length, no body.
+    let r = raw(
+        &site,
+        Request::builder()
+            .method("HEAD")
+            .uri("app://localhost/big.bin")
+            .body(Vec::new())
+            .unwrap(),
+    );
+    assert!(r.body().is_empty());
+    assert_eq!(hdr(&r, "content-length"), "1000000");
+
+    static DIR: include_dir::Dir<'static> =
+        include_dir::include_dir!("$CARGO_MANIFEST_DIR/templates/init");
+    let lent = Site {
+        files: Arc::new(Builtin::new(&DIR, "web", "templates")),
+        ..site
+    };
+    let r = raw(
+        &lent,
+        Request::builder()
+            .uri("app://localhost/style.css")
+            .body(Vec::new())
+            .unwrap(),
+    );
+    assert!(matches!(r.body(), Body::File(Part::Lent(_))));
 }

@@ -13,6 +13,7 @@ mod menu;
 mod messages;
 mod ops;
 mod pool;
+mod scheme;
 mod tray;
 mod ui;
 mod window;
@@ -25,7 +26,7 @@ use anyhow::Context as _;
 use muda::MenuId;
 use tao::event_loop::EventLoopBuilder;
 use tao::platform::unix::EventLoopBuilderExtUnix;
-use wry::{RequestAsyncResponder, WebContext, WebViewId};
+use wry::WebContext;
 
 use crate::builtins::{Lasting, UiRequest, paths::AppDirs};
 use crate::generation::{Core, EmitFn, Mode};
@@ -82,9 +83,6 @@ pub enum UserEvent {
         data: String,
     },
 }
-
-type ProtocolHandler =
-    Box<dyn Fn(WebViewId, http::Request<Vec<u8>>, RequestAsyncResponder) + Send + Sync>;
 
 /// How the windows and their pages are set up, whatever the generation.
 pub struct Setup {
@@ -148,6 +146,16 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
     };
     let mut lasting = Lasting::new(&dirs, ui_channel(proxy.clone()));
     lasting.launch = Arc::new(setup.launch);
+    // Media files over loopback HTTP (WebKitGTK cannot play them from app://): bound before the
+    // first generation, whose pages' CSP admits its origin; serving once the core exists.
+    let media = match crate::media::Media::bind() {
+        Ok(m) => Some(m),
+        Err(e) => {
+            tracing::warn!("media files will not play: no loopback endpoint: {e}");
+            None
+        }
+    };
+    lasting.media = media.as_ref().map(crate::media::Media::origin);
     let core = Arc::new(Core::new(
         app,
         setup.source,
@@ -157,6 +165,23 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
         Some(emit),
     )?);
     let first = core.current();
+    let media_script = match media {
+        Some(m) => {
+            let base = m.base();
+            let core = Arc::clone(&core);
+            let serve = Arc::new(move |req: &http::Request<Vec<u8>>| {
+                protocol::respond(&core.current().site, req)
+            });
+            match m.serve(serve) {
+                Ok(()) => Some(window::media_script(&base)),
+                Err(e) => {
+                    tracing::warn!("media files will not play: {e}");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     // A running call's progress goes to its own window only, batched like answers.
     let tracked = {
         let proxy = proxy.clone();
@@ -189,13 +214,21 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
         console: None,
         dev: None,
         waiting: false,
+        media: media_script,
     };
     let dev = setup.mode == Mode::Dev;
     // The page's console goes to the terminal in dev always, in run at APPHOST_LOG=debug.
     let console = dev || tracing::enabled!(tracing::Level::DEBUG);
     kit.set_page_scripts(&key, &first, console, dev);
+    let scheme = {
+        let core = Arc::clone(&core);
+        scheme::Scheme {
+            handler: protocol_handler(Arc::clone(&calls)),
+            max_body: Box::new(move || core.current().router.max_payload() as u64),
+        }
+    };
     let mut ui = ui::Ui {
-        protocol: Some(protocol_handler(Arc::clone(&calls))),
+        protocol: Some(scheme),
         core,
         kit,
         context,
@@ -325,8 +358,8 @@ pub(crate) fn window_icon(source: &dyn Source, rel: &str) -> Option<tao::window:
 /// Serves `app://` on the worker pool: the frontend, and under `/__apphost/` the IPC calls
 /// that carry bytes or large JSON (a slow one on a thread of its own, as posted calls). A panic
 /// inside becomes a 500, not a hung request or a dead host.
-fn protocol_handler(calls: Arc<messages::Calls>) -> ProtocolHandler {
-    Box::new(move |webview, request, responder| {
+fn protocol_handler(calls: Arc<messages::Calls>) -> scheme::Handler {
+    Box::new(move |window, request, responder| {
         // The generation in force when the request arrived serves it to the end.
         let generation = calls.core.current();
         let path = request.uri().path();
@@ -336,7 +369,6 @@ fn protocol_handler(calls: Arc<messages::Calls>) -> ProtocolHandler {
                 .strip_prefix(ipc::http::PREFIX)
                 .is_none_or(|endpoint| generation.router.is_quick(endpoint));
         let job_calls = Arc::clone(&calls);
-        let window = webview.to_owned();
         calls.spawn(quick, move || {
             let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 if request.uri().path() == protocol::WAITING_PATH {
@@ -349,6 +381,7 @@ fn protocol_handler(calls: Arc<messages::Calls>) -> ProtocolHandler {
                         &window,
                         &request,
                     )
+                    .map(protocol::Body::Bytes)
                 } else {
                     protocol::respond(&generation.site, &request)
                 }

@@ -13,7 +13,7 @@ use tao::platform::unix::WindowExtUnix;
 use tao::window::WindowId;
 use wry::WebContext;
 
-use super::{ProtocolHandler, UserEvent, dialog, menu, ops, tray, window};
+use super::{UserEvent, dialog, menu, ops, scheme, tray, window};
 use crate::builtins::UiRequest;
 use crate::generation::Core;
 use crate::ipc::{self, IpcError};
@@ -22,6 +22,7 @@ use crate::manifest::{self, Predefined};
 type Target = EventLoopWindowTarget<UserEvent>;
 
 pub struct Ui {
+    pub(super) protocol: Option<scheme::Scheme>,
     pub(super) core: Arc<Core>,
     pub(super) kit: window::Kit,
     pub(super) context: WebContext,
@@ -36,7 +37,6 @@ pub struct Ui {
     pub(super) outbox: HashMap<String, String>,
     pub(super) proxy: EventLoopProxy<UserEvent>,
     /// The `app://` handler, until the first webview registers it on the shared context.
-    pub(super) protocol: Option<ProtocolHandler>,
     /// `apphost dev`: the error overlay every page shows meanwhile.
     pub(super) overlay: Option<crate::dev::Overlay>,
     /// `apphost dev`: the file watcher, alive as long as the loop.

@@ -10,7 +10,10 @@ use tao::dpi::{LogicalPosition, LogicalSize, PhysicalPosition};
 use tao::event_loop::{EventLoopProxy, EventLoopWindowTarget};
 use tao::platform::unix::WindowExtUnix;
 use tao::window::{Fullscreen, Icon, Window, WindowBuilder};
-use wry::{NewWindowResponse, WebContext, WebView, WebViewBuilder, WebViewBuilderExtUnix};
+use wry::{
+    NewWindowResponse, WebContext, WebView, WebViewBuilder, WebViewBuilderExtUnix,
+    WebViewExtUnix as _,
+};
 
 use super::UserEvent;
 use super::messages::{Calls, Inbox};
@@ -36,6 +39,8 @@ pub struct Kit {
     pub dev: Option<String>,
     /// The dev server does not answer yet: windows show a waiting page meanwhile.
     pub waiting: bool,
+    /// `media.js` with this launch's media base, for every frame, when media is served.
+    pub media: Option<String>,
     pub calls: Arc<Calls>,
 }
 
@@ -67,6 +72,12 @@ pub struct Open {
 fn bridge_script(key: &str, origins: &[String], max_payload: usize) -> String {
     let config = serde_json::json!({ "key": key, "origins": origins, "maxPayload": max_payload });
     include_str!("bridge.js").replace("__APPHOST_CONFIG__", &config.to_string())
+}
+
+/// `media.js`, pointing the media elements of the app's own pages at `base`.
+pub fn media_script(base: &str) -> String {
+    let config = serde_json::json!({ "base": base });
+    include_str!("media.js").replace("__APPHOST_MEDIA_CONFIG__", &config.to_string())
 }
 
 /// `console.js`, posting with this launch's key from the app's own pages only.
@@ -106,7 +117,7 @@ pub fn open(
     context: &mut WebContext,
     w: &manifest::Window,
     kit: &Kit,
-    protocol: Option<super::ProtocolHandler>,
+    protocol: Option<super::scheme::Scheme>,
     first: bool,
 ) -> anyhow::Result<Open> {
     let mut b = WindowBuilder::new()
@@ -161,7 +172,6 @@ pub fn open(
     };
     let mut wb = WebViewBuilder::new_with_web_context(context)
         .with_id(&w.label)
-        .with_url(start)
         .with_devtools(w.devtools || kit.dev.is_some())
         .with_transparent(w.transparent)
         .with_focused(w.focused)
@@ -175,11 +185,11 @@ pub fn open(
             navigation::decide(&url, &g.app.security, &g.origins, true);
             NewWindowResponse::Deny
         });
-    if let Some(handler) = protocol {
-        wb = wb.with_asynchronous_custom_protocol(crate::protocol::SCHEME.into(), handler);
-    }
     for script in [&kit.console, &kit.dev].into_iter().flatten() {
         wb = wb.with_initialization_script_for_main_only(script.as_str(), true);
+    }
+    if let Some(script) = &kit.media {
+        wb = wb.with_initialization_script_for_main_only(script.as_str(), false);
     }
     {
         // Hidden windows are built once the first page has loaded, off the start-up path; in
@@ -218,6 +228,14 @@ pub fn open(
         wb.build_gtk(vbox)
             .with_context(|| format!("creating the webview of window `{}`", w.label))?,
     );
+    // The page is loaded once the scheme is there to serve it, and its requests name the window.
+    super::scheme::set_label(&webview.webview(), &w.label);
+    if let Some(scheme) = protocol {
+        super::scheme::register(&webview.webview(), scheme)?;
+    }
+    webview
+        .load_url(&start)
+        .with_context(|| format!("window `{}`: loading {start}", w.label))?;
     let _ = slot.set(Rc::downgrade(&webview));
     // After the webview, so that WebKit starts loading the page while GTK builds the menu bar
     // (muda puts the bar on top of the box either way).

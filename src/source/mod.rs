@@ -78,19 +78,23 @@ impl Asset {
     /// Reads `range` only: a range request for a large file never reads the rest, and a file
     /// that lives as long as the process is lent, not copied.
     pub fn read(self, range: Range<u64>) -> io::Result<Cow<'static, [u8]>> {
+        self.part(range)?.into_bytes()
+    }
+
+    /// The bytes of `range`, ready to be sent without being read first: a file is positioned
+    /// at the range's start and read as it is sent, so serving a large one costs a buffer, not
+    /// its size.
+    pub fn part(self, range: Range<u64>) -> io::Result<Part> {
         let range = range.start.min(self.len)..range.end.min(self.len);
         let (start, end) = (range.start as usize, range.end as usize);
-        match self.content {
-            Content::Static(bytes) => Ok(Cow::Borrowed(&bytes[start..end])),
-            Content::Shared(bytes) => Ok(Cow::Owned(bytes[start..end].to_vec())),
+        Ok(match self.content {
+            Content::Static(bytes) => Part::Lent(&bytes[start..end]),
+            Content::Shared(bytes) => Part::Shared(bytes, start..end),
             Content::File(mut file) => {
                 file.seek(SeekFrom::Start(range.start))?;
-                let want = range.end - range.start;
-                let mut buf = Vec::with_capacity(want as usize);
-                file.take(want).read_to_end(&mut buf)?;
-                Ok(Cow::Owned(buf))
+                Part::File(file.take(range.end - range.start))
             }
-        }
+        })
     }
 
     /// The whole file, when it is at most `limit` bytes.
@@ -103,6 +107,52 @@ impl Asset {
         }
         let len = self.len;
         self.read(0..len).map_err(|e| ReadError::Io(e.to_string()))
+    }
+}
+
+/// A part of a file to send: lent or shared bytes, or an open file read as it is sent.
+pub enum Part {
+    Lent(&'static [u8]),
+    Shared(Arc<[u8]>, Range<usize>),
+    /// Positioned at the part's start; reading stops at its end.
+    File(io::Take<File>),
+}
+
+impl Part {
+    pub fn len(&self) -> u64 {
+        match self {
+            Part::Lent(b) => b.len() as u64,
+            Part::Shared(_, r) => (r.end - r.start) as u64,
+            Part::File(f) => f.limit(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The part in memory: lent bytes stay lent; a file part is read whole.
+    pub fn into_bytes(self) -> io::Result<Cow<'static, [u8]>> {
+        match self {
+            Part::Lent(b) => Ok(Cow::Borrowed(b)),
+            Part::Shared(b, r) => Ok(Cow::Owned(b[r].to_vec())),
+            Part::File(mut f) => {
+                let mut buf = Vec::with_capacity(usize::try_from(f.limit()).unwrap_or(0));
+                f.read_to_end(&mut buf)?;
+                Ok(Cow::Owned(buf))
+            }
+        }
+    }
+
+    /// Writes the part to `out`, a buffer at a time; the number of bytes written.
+    pub fn copy_to(self, out: &mut impl io::Write) -> io::Result<u64> {
+        match self {
+            Part::Lent(b) => out.write_all(b).map(|()| b.len() as u64),
+            Part::Shared(b, r) => out
+                .write_all(&b[r.clone()])
+                .map(|()| (r.end - r.start) as u64),
+            Part::File(mut f) => io::copy(&mut f, out),
+        }
     }
 }
 
