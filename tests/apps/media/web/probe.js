@@ -25,7 +25,7 @@ window.probe = function (el, options) {
       finish({ error: el.error ? el.error.code : null, message: el.error ? el.error.message : "" });
     // With <source> children the element itself reports no error: each source does, and the
     // element is left with NETWORK_NO_SOURCE once the last one failed.
-    const noSource = () => finish({ error: "no source", networkState: el.networkState });
+    const noSource = () => finish({ error: "every <source> failed", networkState: el.networkState });
     el.addEventListener("error", failed);
     const sources = el.querySelectorAll("source");
     if (sources.length > 0) sources[sources.length - 1].addEventListener("error", noSource);
