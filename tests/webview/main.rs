@@ -8,6 +8,7 @@ mod dev;
 mod dev_server;
 mod harness;
 mod ipc;
+mod media;
 mod notes;
 mod package;
 mod scripts;
