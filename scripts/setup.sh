@@ -13,7 +13,7 @@ packages=(
   xvfb webkit2gtk-driver xdotool x11-utils imagemagick
   python3-venv python3-pip
   elfutils # eu-strip, for the strip test of src/pack/embed
-  gstreamer1.0-libav # H.264/AAC decoding, for the MP4 of the media tests (WebM/Ogg/WAV need nothing)
+  gstreamer1.0-libav # H.264/AAC decoding (tests/apps/media/web/clip-h264.mp4; WebM/Ogg/WAV need nothing)
 )
 
 missing=()
