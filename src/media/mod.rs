@@ -293,6 +293,11 @@ fn finish(mut r: Response<Body>, request: &Request<Vec<u8>>) -> Response<Body> {
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static(APP_ORIGIN),
     );
+    // For `crossorigin="use-credentials"`; there are no credentials here to give away.
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
     r
 }
 
