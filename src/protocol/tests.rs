@@ -44,6 +44,7 @@ fn site(spa: bool) -> (tempfile::TempDir, Site) {
             allow_navigation: vec![],
             open_external: vec![],
             max_payload: 1 << 20,
+            cross_origin_isolated: false,
         },
         spa_fallback: spa,
     };
@@ -344,6 +345,7 @@ fn embedded_files_are_lent_not_copied() {
             allow_navigation: vec![],
             open_external: vec![],
             max_payload: 1 << 20,
+            cross_origin_isolated: false,
         },
         spa_fallback: false,
     };
