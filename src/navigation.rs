@@ -88,6 +88,7 @@ mod tests {
             allow_navigation: vec!["https://docs.example.com/*".into()],
             open_external: vec!["https://*".into(), "mailto:*".into()],
             max_payload: 1 << 20,
+            cross_origin_isolated: false,
         };
         for (url, want) in [
             ("app://localhost/", Allow),

@@ -54,7 +54,9 @@ pub enum Change {
     /// The tray was added, changed (also when it shows the app's name and that changed) or
     /// removed (`None`).
     Tray(Option<Tray>),
-    /// `security.csp` or `security.csp-nonce`: pages served from now on get the new policy.
+    /// `security.csp`, `security.csp-nonce` or `security.cross-origin-isolated`: the headers
+    /// of pages served from now on. (One change for all three: each is read per response and
+    /// takes effect when a page next loads.)
     Csp,
     /// `security.allow-navigation` or `security.open-external`.
     Navigation,
@@ -161,7 +163,10 @@ pub fn diff(old: &App, new: &App) -> Vec<Change> {
     }
 
     let (os, ns) = (&old.security, security);
-    if os.csp != ns.csp || os.csp_nonce != ns.csp_nonce {
+    if os.csp != ns.csp
+        || os.csp_nonce != ns.csp_nonce
+        || os.cross_origin_isolated != ns.cross_origin_isolated
+    {
         out.push(Change::Csp);
     }
     if os.allow_navigation != ns.allow_navigation || os.open_external != ns.open_external {

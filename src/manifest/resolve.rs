@@ -75,6 +75,8 @@ pub struct Security {
     pub open_external: Vec<String>,
     /// Largest `invoke` payload in bytes, each way.
     pub max_payload: u64,
+    /// Send the headers that make pages cross-origin isolated.
+    pub cross_origin_isolated: bool,
 }
 
 /// `[security] max-payload` when not given.
@@ -316,6 +318,7 @@ pub(super) fn resolve(m: &Manifest, source: &dyn Source, manifest: &str) -> Resu
         allow_navigation: sec.allow_navigation.clone(),
         open_external: sec.open_external.clone(),
         max_payload: sec.max_payload.map_or(DEFAULT_MAX_PAYLOAD, |b| b.0),
+        cross_origin_isolated: sec.cross_origin_isolated.unwrap_or(false),
     };
 
     let script_limits = Limits::default().apply(&m.scripts.clone().unwrap_or_default());

@@ -174,6 +174,7 @@ mod tests {
             allow_navigation: vec![],
             open_external: vec![],
             max_payload: 1 << 20,
+            cross_origin_isolated: false,
         }
     }
 

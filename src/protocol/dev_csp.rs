@@ -60,6 +60,7 @@ mod tests {
             allow_navigation: vec![],
             open_external: vec![],
             max_payload: 1,
+            cross_origin_isolated: false,
         }
     }
 

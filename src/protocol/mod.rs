@@ -6,6 +6,7 @@
 
 mod csp;
 mod dev_csp;
+mod isolation;
 mod origin;
 mod pages;
 mod path;
@@ -111,6 +112,12 @@ pub struct Site {
 
 /// Answers one `app://` request. Never panics on any request; malformed ones get a 4xx.
 pub fn respond(site: &Site, req: &Request<Vec<u8>>) -> Response<Body> {
+    let mut r = answer(site, req);
+    isolation::apply(&mut r, site.security.cross_origin_isolated);
+    r
+}
+
+fn answer(site: &Site, req: &Request<Vec<u8>>) -> Response<Body> {
     let head = req.method() == Method::HEAD;
     if req.method() != Method::GET && !head {
         let mut r = pages::error(

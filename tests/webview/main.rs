@@ -2,6 +2,7 @@
 //! and assets, CSP, the navigation guard, two windows, a menu accelerator, 404s and ranges.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
 #[path = "../common/mod.rs"]
 mod common;
 mod dev;

@@ -24,7 +24,9 @@ impl fmt::Display for Change {
             Change::Menus => f.write_str("menu bar rebuilt"),
             Change::Tray(Some(_)) => f.write_str("tray updated"),
             Change::Tray(None) => f.write_str("tray removed"),
-            Change::Csp => f.write_str("content security policy changed"),
+            Change::Csp => {
+                f.write_str("page security headers changed (CSP, cross-origin isolation)")
+            }
             Change::Navigation => f.write_str("allow-navigation/open-external changed"),
             Change::Endpoints {
                 added,

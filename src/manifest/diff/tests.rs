@@ -7,6 +7,7 @@ use super::{Change, WindowChange as W, diff};
 use crate::check_text;
 use crate::manifest::App;
 
+const HEADERS: &str = "page security headers changed (CSP, cross-origin isolation)";
 const APP: &str = "[app]\nid = \"com.example.diff\"\nname = \"Diff\"\n";
 
 /// An app folder with two frontends, icons and a script.
@@ -282,13 +283,12 @@ fn every_section_as_the_terminal_shows_it() {
         (
             "",
             "[security]\ncsp = \"default-src 'self'; img-src data:\"\n",
-            &["content security policy changed"],
+            &[HEADERS],
         ),
-        (
-            "",
-            "[security]\ncsp-nonce = [\"script-src\"]\n",
-            &["content security policy changed"],
-        ),
+        ("", "[security]\ncsp-nonce = [\"script-src\"]\n", &[HEADERS]),
+        ("", "[security]\ncross-origin-isolated = true\n", &[HEADERS]),
+        // Writing the default out changes nothing.
+        ("", "[security]\ncross-origin-isolated = false\n", &[]),
         (
             "",
             "[security]\nallow-navigation = [\"https://example.com/*\"]\n",

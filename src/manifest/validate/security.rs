@@ -153,3 +153,35 @@ pub(super) fn url_pattern(cx: &mut Ctx, path: KeyPath, pat: &str) {
         .hint("e.g. `https://*.example.com/*` or `mailto:*`");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `cross-origin-isolated` is a plain bool, off unless written; any other value is an error
+    /// that names the key and where it is.
+    #[test]
+    fn cross_origin_isolated_is_a_bool_off_by_default() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("web")).unwrap();
+        std::fs::write(dir.path().join("web/index.html"), "<!doctype html>").unwrap();
+        let file = dir.path().join("app.toml");
+        let head = "[app]\nid = \"com.example.coi\"\nname = \"Coi\"\n[security]\n";
+        let check = |text: String| {
+            std::fs::write(&file, &text).unwrap();
+            crate::check_text(&file, text)
+        };
+        for (line, want) in [
+            ("", false),
+            ("cross-origin-isolated = false\n", false),
+            ("cross-origin-isolated = true\n", true),
+        ] {
+            let checked = check(format!("{head}{line}"));
+            let app = checked.app.unwrap_or_else(|| panic!("{line}"));
+            assert_eq!(app.security.cross_origin_isolated, want, "{line}");
+        }
+        let checked = check(format!("{head}cross-origin-isolated = \"yes\"\n"));
+        assert!(checked.app.is_none());
+        let text = checked.render();
+        assert!(text.contains("app.toml:5:25"), "{text}");
+        assert!(text.contains("security.cross-origin-isolated"), "{text}");
+    }
+}

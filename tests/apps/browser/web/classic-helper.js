@@ -1,0 +1,3 @@
+function helperGreeting(who) {
+  return 'hello from ' + who;
+}

@@ -1,0 +1,4 @@
+export function greet(who) {
+  return `hello from ${who}`;
+}
+//# sourceMappingURL=lib.js.map
