@@ -33,6 +33,7 @@ fn running() -> Running {
             allow_navigation: vec![],
             open_external: vec![],
             max_payload: 1 << 20,
+            cross_origin_isolated: false,
         },
         spa_fallback: true,
         media: None,

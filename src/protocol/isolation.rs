@@ -61,7 +61,7 @@ mod tests {
             StatusCode::NOT_FOUND,
             StatusCode::NOT_MODIFIED,
         ] {
-            let mut r = super::super::response(status, Cow::Borrowed(b"x"));
+            let mut r = super::super::response(status, Body::Bytes(Cow::Borrowed(b"x")));
             apply(&mut r, true);
             assert_eq!(
                 headers(&r),
@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn without_the_opt_in_only_coop_is_sent() {
-        let mut r = super::super::response(StatusCode::OK, Cow::Borrowed(b"x"));
+        let mut r = super::super::response(StatusCode::OK, Body::Bytes(Cow::Borrowed(b"x")));
         apply(&mut r, false);
         assert_eq!(
             headers(&r),
@@ -91,7 +91,7 @@ mod tests {
 
     #[test]
     fn applying_twice_does_not_repeat_a_header() {
-        let mut r = super::super::response(StatusCode::OK, Cow::Borrowed(b"x"));
+        let mut r = super::super::response(StatusCode::OK, Body::Bytes(Cow::Borrowed(b"x")));
         apply(&mut r, true);
         apply(&mut r, true);
         for (name, _) in HEADERS {

@@ -232,7 +232,12 @@ fn accepts_html(req: &Request<Vec<u8>>) -> bool {
 }
 
 fn serve(site: &Site, req: &Request<Vec<u8>>, asset: Asset, rel: &str) -> Response<Body> {
-    let mime = mime_guess::from_path(rel).first_or_octet_stream();
+    // A source map is JSON (mime_guess says text/plain for `.map`).
+    let mime = if rel.ends_with(".map") {
+        mime_guess::mime::APPLICATION_JSON
+    } else {
+        mime_guess::from_path(rel).first_or_octet_stream()
+    };
     let content_type = content_type(&mime);
     if mime.essence_str() == "text/html" {
         return serve_html(site, asset, content_type);

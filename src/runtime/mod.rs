@@ -96,6 +96,9 @@ pub struct Setup {
 
 /// Opens the app's windows and runs until the app quits. Returns only on a start-up error.
 pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
+    if app.security.cross_origin_isolated {
+        share_memory_with_workers();
+    }
     // GLib's log into tracing, before GTK starts.
     glib_log::install();
     let mut builder = EventLoopBuilder::<UserEvent>::with_user_event();
@@ -263,6 +266,31 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
     }
     tracing::debug!("start-up: windows open");
     event_loop.run(move |event, target, flow| ui.handle(event, target, flow))
+}
+
+/// What `[security] cross-origin-isolated` asks for, as far as WebKitGTK allows it. WebKitGTK
+/// does not isolate a page from a custom scheme whatever its headers say, so
+/// `SharedArrayBuffer` (and with it WebAssembly threads) stays off. JavaScriptCore's own
+/// switch turns it on for this app's web processes, which read it from the environment they
+/// inherit: only when the app asks, since it gives up the protection against Spectre-style
+/// timing attacks that an isolated browser page gets from process isolation instead.
+///
+/// The environment cannot be changed safely once threads run, so the host starts itself again
+/// with the switch set (`exec`: same process, same arguments) before any window exists.
+fn share_memory_with_workers() {
+    use std::os::unix::process::CommandExt as _;
+    const SWITCH: &str = "JSC_useSharedArrayBuffer";
+    if std::env::var_os(SWITCH).is_some() {
+        return;
+    }
+    let mut args = std::env::args_os();
+    let argv0 = args.next().unwrap_or_default();
+    let err = std::process::Command::new("/proc/self/exe")
+        .arg0(argv0)
+        .args(args)
+        .env(SWITCH, "1")
+        .exec();
+    tracing::warn!("cross-origin-isolated: SharedArrayBuffer stays off (restarting failed: {err})");
 }
 
 /// Starts the dev loop: the watcher, and the reloader that turns what it sees into actions for

@@ -54,7 +54,7 @@ fn browser_behaviours_work_from_the_app_scheme() {
             "font": { "loaded": 1, "status": "loaded", "check": true, "wider": true },
             "sourceMap": {
                 "name": "lib.js.map",
-                "type": "text/plain; charset=utf-8",
+                "type": "application/json; charset=utf-8",
                 "version": 3,
                 "sources": ["lib.js"]
             },
@@ -134,14 +134,15 @@ fn sqljs_from_npm_runs_and_isolation_headers_are_sent() {
             },
             "inWorker": [["FIG"], ["PEAR"]],
             // WebKitGTK 2.50 does not isolate a page from a custom scheme, whatever its
-            // headers say (the same page from http://127.0.0.1 is isolated): no
-            // `SharedArrayBuffer`, and shared WebAssembly memory cannot reach a worker. If this
-            // starts to fail because a newer WebKit isolates the page, update the README's
-            // "Browser behaviours" and expect `true`, "function" and 42.
+            // headers say (the same page from http://127.0.0.1 is isolated), so
+            // `crossOriginIsolated` stays false; the opt-in turns JavaScriptCore's own switch
+            // on, so `SharedArrayBuffer` exists and WebAssembly memory is shared with a worker
+            // (which wrote 42 into it). If a newer WebKit isolates the page, update the
+            // README's "Browser behaviours" and expect `true`.
             "isolation": {
                 "crossOriginIsolated": false,
-                "sharedArrayBuffer": "undefined",
-                "sharedWithWorker": "DataCloneError"
+                "sharedArrayBuffer": "function",
+                "sharedWithWorker": 42
             }
         })
     );
