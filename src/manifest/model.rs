@@ -138,10 +138,11 @@ pub struct SecuritySection {
     pub open_external: Vec<String>,
     /// Largest `invoke` payload, each way: bytes, or a string like `"32 MiB"`. Default 32 MiB.
     pub max_payload: Option<ByteSize>,
-    /// Make the app's pages cross-origin isolated (`crossOriginIsolated`, so
-    /// `SharedArrayBuffer` and WebAssembly threads work): every `app://` response then also
-    /// carries `Cross-Origin-Embedder-Policy: require-corp`. Resources from other origins load
-    /// only if they allow it (CORP or CORS). Default false.
+    /// Ask for cross-origin isolation, for `SharedArrayBuffer` and WebAssembly threads: every
+    /// `app://` response then also carries `Cross-Origin-Embedder-Policy: require-corp`, and
+    /// the host turns `SharedArrayBuffer` on for the app's web processes (WebKitGTK does not
+    /// isolate a custom-scheme page by its headers). Resources from other origins load only
+    /// if they allow it (CORP or CORS). Default false.
     pub cross_origin_isolated: Option<bool>,
 }
 

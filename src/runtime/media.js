@@ -134,7 +134,11 @@
     const found = ours(node) ? [node] : [];
     if (node.querySelectorAll) found.push(...node.querySelectorAll("audio, video, source"));
     for (const el of found) {
-      if (point(el) && isSource(el) && el.parentNode.networkState === HTMLMediaElement.NETWORK_NO_SOURCE) {
+      const pointed = point(el);
+      if (!isSource(el) || !written.has(el)) continue;
+      // A <source> set from script before it had a parent: its element asks with CORS too.
+      askCors(el);
+      if (pointed && el.parentNode.networkState === HTMLMediaElement.NETWORK_NO_SOURCE) {
         // Its element already gave up on the old URL: try again.
         el.parentNode.load();
       }

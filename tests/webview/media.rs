@@ -383,3 +383,52 @@ fn status_kib(pid: u32, key: &str) -> Option<u64> {
         .find_map(|l| l.strip_prefix(key)?.strip_prefix(':').map(str::to_owned))?;
     line.trim().trim_end_matches("kB").trim().parse().ok()
 }
+
+#[test]
+fn the_page_reads_back_the_urls_it_wrote() {
+    // Where the bytes come from is the host's business: the page sees its own URLs.
+    let s = launch(&media_app());
+    assert_eq!(
+        probe(&s, "return document.getElementById('tone');", "{}"),
+        tone()
+    );
+    let seen = s.js("const a = document.getElementById('tone');
+         const b = new Audio('sounds/h%C3%B6he%20ton.wav');
+         const c = document.createElement('video');
+         c.crossOrigin = 'use-credentials';
+         c.setAttribute('src', 'clip.webm');
+         return [a.src, a.currentSrc, a.getAttribute('src'), a.crossOrigin,
+                 a.getAttribute('crossorigin'), b.src, b.getAttribute('src'),
+                 c.crossOrigin, c.getAttribute('src'), b instanceof Audio,
+                 b instanceof HTMLAudioElement]");
+    assert_eq!(
+        seen,
+        json!([
+            "app://localhost/tone.wav",
+            "app://localhost/tone.wav",
+            "tone.wav",
+            null,
+            null,
+            "app://localhost/sounds/h%C3%B6he%20ton.wav",
+            "sounds/h%C3%B6he%20ton.wav",
+            "use-credentials",
+            "clip.webm",
+            true,
+            true
+        ])
+    );
+    // The policy admits the app's own media from the loopback endpoint, and nothing more.
+    let csp =
+        s.js_async("fetch('index.html').then(r => done(r.headers.get('content-security-policy')))");
+    let csp = csp.as_str().unwrap();
+    let media = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("media-src"))
+        .unwrap_or_else(|| panic!("{csp}"));
+    let sources: Vec<&str> = media.split_whitespace().collect();
+    assert_eq!(sources.len(), 4, "{media}");
+    assert_eq!(&sources[..3], ["media-src", "'self'", "blob:"], "{media}");
+    assert!(sources[3].starts_with("http://127.0.0.1:"), "{media}");
+    assert!(!csp.contains("connect-src http://127.0.0.1"), "{csp}");
+}
