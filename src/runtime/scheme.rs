@@ -117,15 +117,9 @@ fn prepare(response: Response<Body>) -> Response<Ready> {
         Body::File(Part::Shared(b, range)) => {
             Ready::Bytes(glib::Bytes::from_owned(Slice(b, range)))
         }
-        Body::File(part) if part.len() > STREAM_ABOVE => {
-            let len = part.len();
-            match part {
-                Part::File(f) => Ready::Stream(Box::new(f), len),
-                other => match other.into_bytes() {
-                    Ok(b) => Ready::Bytes(glib::Bytes::from_owned(b.into_owned())),
-                    Err(e) => return read_failed(&e),
-                },
-            }
+        Body::File(Part::File(f)) if f.limit() > STREAM_ABOVE => {
+            let len = f.limit();
+            Ready::Stream(Box::new(f), len)
         }
         Body::File(part) => match part.into_bytes() {
             Ok(b) => Ready::Bytes(glib::Bytes::from_owned(b.into_owned())),
