@@ -110,8 +110,30 @@ fn every_snapshot_has_its_fixture() {
 
 #[test]
 fn toml_and_json5_give_the_same_app() {
-    let toml = common::run(&["check", "manifests/valid/full.json5"], None);
-    assert_eq!(toml.code, 0, "{}", toml.stderr);
+    // full.toml sets every key the manifest knows; full.json5 says the same in JSON5.
+    let toml = apphost::check(&common::repo().join("manifests/valid/full.toml"));
+    let json5 = apphost::check(&common::repo().join("manifests/valid/full.json5"));
+    let (Some(toml), Some(json5)) = (toml.app, json5.app) else {
+        panic!("both fixtures must check");
+    };
+    assert_eq!(json5.manifest, "full.json5");
+    // Only the file they came from differs.
+    let json5 = apphost::manifest::App {
+        manifest: toml.manifest.clone(),
+        ..json5
+    };
+    assert_eq!(toml, json5);
+    // The comparison sees every part: one changed value makes them differ.
+    let changed = fs::read_to_string(common::repo().join("manifests/valid/full.json5"))
+        .unwrap()
+        .replace("\"max-functions\": 200", "\"max-functions\": 201");
+    let other = apphost::check_text(&common::repo().join("manifests/valid/full.json5"), changed);
+    let other = other.app.expect("the changed fixture checks");
+    let other = apphost::manifest::App {
+        manifest: toml.manifest.clone(),
+        ..other
+    };
+    assert_ne!(other, toml);
     // The same errors with positions: both formats point at the unknown key's line and column.
     let j = common::run(
         &["check", "manifests/invalid/json5-unknown-key.json5"],

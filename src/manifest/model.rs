@@ -162,6 +162,15 @@ pub enum Sources {
     Many(Vec<String>),
 }
 
+/// The policy when `csp` is not set: the app's own files only, no plugins, and no `<base>`
+/// pointing elsewhere (which would make the page's own nonce-stamped scripts load from there).
+pub const DEFAULT_CSP: &str = "default-src 'self'; object-src 'none'; base-uri 'self'";
+
+/// [`DEFAULT_CSP`] as directives.
+pub fn default_csp() -> Vec<(String, Vec<String>)> {
+    Csp::Policy(DEFAULT_CSP.to_owned()).directives()
+}
+
 /// Directives that get a nonce when `csp-nonce` is not set.
 pub const DEFAULT_CSP_NONCE: &[&str] = &["script-src", "style-src"];
 

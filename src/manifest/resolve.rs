@@ -304,7 +304,7 @@ pub(super) fn resolve(m: &Manifest, source: &dyn Source, manifest: &str) -> Resu
 
     let sec = m.security.clone().unwrap_or_default();
     let csp = match &sec.csp {
-        None => vec![("default-src".to_owned(), vec!["'self'".to_owned()])],
+        None => model::default_csp(),
         Some(csp) => csp.directives(),
     };
     let security = Security {

@@ -84,18 +84,7 @@ impl std::fmt::Debug for Body {
 
 /// The waiting page: no script, so the strictest policy.
 pub fn waiting_page() -> Response<Body> {
-    let mut r = response(
-        StatusCode::OK,
-        Cow::Borrowed(include_bytes!("waiting.html").as_slice()).into(),
-    );
-    set(&mut r, header::CONTENT_TYPE, "text/html; charset=utf-8");
-    set(
-        &mut r,
-        HeaderName::from_static("content-security-policy"),
-        "default-src 'none'; style-src 'unsafe-inline'",
-    );
-    set(&mut r, header::CACHE_CONTROL, "no-store");
-    r
+    pages::own_page(StatusCode::OK, include_bytes!("waiting.html"))
 }
 
 /// What the protocol serves and how.
@@ -296,6 +285,15 @@ fn serve(site: &Site, req: &Request<Vec<u8>>, asset: Asset, rel: &str) -> Respon
     set(&mut r, header::ETAG, &etag);
     set(&mut r, header::ACCEPT_RANGES, "bytes");
     set(&mut r, header::CACHE_CONTROL, "no-cache");
+    if renders_as_document(&mime) {
+        // Opened as a document (top level, a frame, an `<object>`), SVG and XML run their
+        // inline scripts unless a policy says otherwise: they get the app's, with no nonce.
+        set(
+            &mut r,
+            header::CONTENT_SECURITY_POLICY,
+            &crate::manifest::csp_text(&site.security.csp),
+        );
+    }
     set(
         &mut r,
         header::CONTENT_LENGTH,
@@ -353,6 +351,11 @@ fn serve_html(site: &Site, asset: Asset, content_type: String) -> Response<Body>
         );
     }
     r
+}
+
+/// Types other than HTML that WebKit renders as a document that can run script.
+fn renders_as_document(mime: &mime_guess::Mime) -> bool {
+    mime.subtype() == "xml" || mime.suffix().is_some_and(|s| s == "xml")
 }
 
 fn matches_etag(req: &Request<Vec<u8>>, etag: &str) -> bool {

@@ -1,13 +1,39 @@
-//! The host's own small pages: 404 and the other errors. They carry their own strict CSP (no
-//! script at all), whatever the app's policy says.
+//! The host's own small pages: 404 and the other errors, and the dev server's waiting page.
+//! They carry their own strict CSP (no script at all, styles only by a fresh nonce), whatever
+//! the app's policy says, and are never stored.
 
 use std::borrow::Cow;
 
 use http::{Response, StatusCode, header};
 
-use super::{Body, response, set};
+use super::{Body, fresh_nonce, response, set, stamp};
 
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'";
+/// A page of the host's own: `html` with its `<style>` stamped with a fresh nonce, under a
+/// policy that admits that style and nothing else. Without randomness the page goes unstyled.
+pub(super) fn own_page(status: StatusCode, html: &[u8]) -> Response<Body> {
+    let (csp, body) = match fresh_nonce() {
+        Ok(n) => (
+            format!(
+                "default-src 'none'; style-src 'nonce-{n}'; base-uri 'none'; form-action 'none'"
+            ),
+            stamp(html, &n, false, true),
+        ),
+        Err(e) => {
+            tracing::error!("no randomness for a CSP nonce: {e}");
+            (
+                "default-src 'none'; base-uri 'none'; form-action 'none'".to_owned(),
+                html.to_vec(),
+            )
+        }
+    };
+    let len = body.len();
+    let mut r = response(status, Body::Bytes(Cow::Owned(body)));
+    set(&mut r, header::CONTENT_TYPE, "text/html; charset=utf-8");
+    set(&mut r, header::CONTENT_SECURITY_POLICY, &csp);
+    set(&mut r, header::CACHE_CONTROL, "no-store");
+    set(&mut r, header::CONTENT_LENGTH, &len.to_string());
+    r
+}
 
 pub fn not_found(path: &str) -> Response<Body> {
     page(
@@ -36,13 +62,7 @@ fn page(status: StatusCode, message_html: &str) -> Response<Body> {
          small{{color:#888}}</style></head><body><h1>{title}</h1><p>{message_html}</p>\
          <small>apphost · app://localhost/</small></body></html>"
     );
-    let len = html.len();
-    let mut r = response(status, Body::Bytes(Cow::Owned(html.into_bytes())));
-    set(&mut r, header::CONTENT_TYPE, "text/html; charset=utf-8");
-    set(&mut r, header::CONTENT_SECURITY_POLICY, CSP);
-    set(&mut r, header::CACHE_CONTROL, "no-store");
-    set(&mut r, header::CONTENT_LENGTH, &len.to_string());
-    r
+    own_page(status, html.as_bytes())
 }
 
 pub fn escape(s: &str) -> String {

@@ -466,3 +466,85 @@ fn files_leave_unread_and_lent_bytes_uncopied() {
     );
     assert!(matches!(r.body(), Body::File(Part::Lent(_))));
 }
+
+/// Every HTML answer, the host's own pages included, carries a nonce of its own (never one
+/// seen before) and is never stored; the host's pages style themselves by that nonce only.
+#[test]
+fn every_html_answer_has_a_fresh_nonce_and_no_store() {
+    let (_tmp, site) = site(false);
+    let spa = Site {
+        spa_fallback: true,
+        media: None,
+        files: Arc::clone(&site.files),
+        security: site.security.clone(),
+    };
+    let nonce_of = |r: &Response<Body>| -> String {
+        let csp = hdr(r, "content-security-policy");
+        let at = csp
+            .find("'nonce-")
+            .unwrap_or_else(|| panic!("no nonce in {csp}"));
+        csp[at + 7..at + 7 + 32].to_owned()
+    };
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let answers = [
+            get(&site, "app://localhost/", &[]),
+            get(&site, "app://localhost/missing.html", &[]),
+            req(&site, "POST", "app://localhost/", &[]),
+            get(&site, "app://localhost/%2e%2e/secret.txt", &[]),
+            get(&spa, "app://localhost/route", &[("accept", "text/html")]),
+            crate::protocol::waiting_page(),
+        ];
+        for r in &answers {
+            assert!(
+                hdr(r, "content-type").starts_with("text/html"),
+                "{:?}",
+                r.status()
+            );
+            assert_eq!(hdr(r, "cache-control"), "no-store", "{:?}", r.status());
+            let nonce = nonce_of(r);
+            assert!(
+                text(r).contains(&format!("nonce=\"{nonce}\"")),
+                "{:?}",
+                r.status()
+            );
+            assert!(seen.insert(nonce), "a nonce came twice");
+        }
+        // The host's own pages admit their stamped style and nothing else.
+        let csp = hdr(&answers[1], "content-security-policy");
+        assert!(
+            csp.starts_with("default-src 'none'; style-src 'nonce-"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+    }
+}
+
+/// SVG and XML opened as documents run their inline scripts unless a policy says no: they get
+/// the app's policy (with no nonce), other files none.
+#[test]
+fn svg_and_xml_documents_get_the_apps_policy() {
+    let (tmp, site) = site(false);
+    let web = tmp.path().join("web");
+    fs::write(
+        web.join("evil.svg"),
+        "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+    )
+    .unwrap();
+    fs::write(
+        web.join("page.xhtml"),
+        "<html xmlns='http://www.w3.org/1999/xhtml'/>",
+    )
+    .unwrap();
+    for path in ["evil.svg", "page.xhtml"] {
+        let r = get(&site, &format!("app://localhost/{path}"), &[]);
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            hdr(&r, "content-security-policy"),
+            "default-src 'self'",
+            "{path}"
+        );
+    }
+    let r = get(&site, "app://localhost/app.js", &[]);
+    assert!(r.headers().get("content-security-policy").is_none());
+}

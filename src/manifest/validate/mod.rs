@@ -5,6 +5,7 @@
 //! One file per manifest area; this one holds what they share.
 
 mod app;
+mod csp;
 mod endpoints;
 mod menus;
 mod scripts;

@@ -128,6 +128,10 @@ pub(super) fn security(cx: &mut Ctx, s: &SecuritySection) {
         }
     }
 
+    if s.csp.is_some() {
+        super::csp::lint(cx, &directives, &nonce, &p.key("csp"));
+    }
+
     for (key, list) in [
         ("allow-navigation", &s.allow_navigation),
         ("open-external", &s.open_external),
