@@ -116,7 +116,8 @@ fn answer(site: &Site, req: &Request<Vec<u8>>) -> Response<Body> {
         set(&mut r, header::ALLOW, "GET, HEAD");
         return r;
     }
-    if req.uri().host() != Some(HOST) {
+    // Exactly `localhost`: no port, no user info, no other spelling.
+    if req.uri().authority().map(|a| a.as_str()) != Some(HOST) {
         return pages::error(
             StatusCode::NOT_FOUND,
             "Unknown host: only app://localhost/ is served.",
