@@ -1,0 +1,1 @@
+window.chunkRan = (window.chunkRan || 0) + 1;
