@@ -16,4 +16,5 @@ mod csp;
 mod files;
 mod ipc;
 mod navigation;
+mod package;
 mod webkit;
