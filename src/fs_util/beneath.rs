@@ -141,14 +141,35 @@ fn walk(dir: BorrowedFd<'_>, rel: &Path, flags: i32, mode: u32) -> io::Result<Ow
         let next = openat(
             from,
             name,
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
             0,
         )?;
+        match fstat(next.as_fd_ref())?.st_mode & libc::S_IFMT {
+            libc::S_IFDIR => {}
+            libc::S_IFLNK => return Err(io::Error::from_raw_os_error(libc::ELOOP)),
+            _ => return Err(io::Error::from_raw_os_error(libc::ENOTDIR)),
+        }
         here = Some(next);
     }
     let from = here.as_ref().map_or(dir, OwnedFd::as_fd_ref);
+    // `O_DIRECTORY | O_NOFOLLOW` on a link says `ENOTDIR`, and by the time one looks the link
+    // may be gone: a folder is first opened as a path, looked at, then opened through that fd.
+    if flags & libc::O_DIRECTORY != 0 && flags & libc::O_PATH == 0 {
+        let path = openat(
+            from,
+            last,
+            libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            0,
+        )?;
+        return match fstat(path.as_fd_ref())?.st_mode & libc::S_IFMT {
+            libc::S_IFDIR => openat(path.as_fd_ref(), OsStr::new("."), flags, mode),
+            libc::S_IFLNK => Err(io::Error::from_raw_os_error(libc::ELOOP)),
+            _ => Err(io::Error::from_raw_os_error(libc::ENOTDIR)),
+        };
+    }
     let fd = openat(from, last, flags | libc::O_NOFOLLOW, mode)?;
-    if flags & libc::O_PATH != 0 && is_link(&fd)? {
+    // `O_PATH | O_NOFOLLOW` opens a link as itself rather than failing.
+    if fstat(fd.as_fd_ref())?.st_mode & libc::S_IFMT == libc::S_IFLNK {
         return Err(io::Error::from_raw_os_error(libc::ELOOP));
     }
     Ok(fd)
@@ -161,10 +182,6 @@ fn openat(dir: BorrowedFd<'_>, name: &OsStr, flags: i32, mode: u32) -> io::Resul
         libc::openat(dir.as_raw_fd(), name.as_ptr(), flags, mode)
     };
     owned(fd)
-}
-
-fn is_link(fd: &OwnedFd) -> io::Result<bool> {
-    Ok(fstat(fd.as_fd_ref())?.st_mode & libc::S_IFMT == libc::S_IFLNK)
 }
 
 /// `fstat` of an open file (an `O_PATH` one too).
