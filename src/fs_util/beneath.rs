@@ -154,7 +154,7 @@ fn walk(dir: BorrowedFd<'_>, rel: &Path, flags: i32, mode: u32) -> io::Result<Ow
     let from = here.as_ref().map_or(dir, OwnedFd::as_fd_ref);
     // `O_DIRECTORY | O_NOFOLLOW` on a link says `ENOTDIR`, and by the time one looks the link
     // may be gone: a folder is first opened as a path, looked at, then opened through that fd.
-    if flags & libc::O_DIRECTORY != 0 && flags & libc::O_PATH == 0 {
+    if flags & libc::O_DIRECTORY != 0 {
         let path = openat(
             from,
             last,
@@ -162,6 +162,7 @@ fn walk(dir: BorrowedFd<'_>, rel: &Path, flags: i32, mode: u32) -> io::Result<Ow
             0,
         )?;
         return match fstat(path.as_fd_ref())?.st_mode & libc::S_IFMT {
+            libc::S_IFDIR if flags & libc::O_PATH != 0 => Ok(path),
             libc::S_IFDIR => openat(path.as_fd_ref(), OsStr::new("."), flags, mode),
             libc::S_IFLNK => Err(io::Error::from_raw_os_error(libc::ELOOP)),
             _ => Err(io::Error::from_raw_os_error(libc::ENOTDIR)),

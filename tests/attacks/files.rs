@@ -202,6 +202,18 @@ fn swapped_link_never_redirects(walk: bool) {
                 Ok(_) => {}
                 Err(code) => assert_eq!(code, "forbidden", "write {i}"),
             }
+            match t.run(BOX, "list", path("$APPDATA/box/sub")) {
+                Ok(list) => assert!(
+                    !list.to_string().contains("secret.txt"),
+                    "list {i} showed the outside folder: {list}"
+                ),
+                Err(code) => assert_eq!(code, "forbidden", "list {i}"),
+            }
+            let d = path(&format!("$APPDATA/box/sub/d{}", i % 20));
+            match t.run(BOX, "mkdir", d) {
+                Ok(_) => {}
+                Err(code) => assert_eq!(code, "forbidden", "mkdir {i}"),
+            }
         }
     });
     eprintln!("swapped-link race (walk: {walk}): {inside} reads inside, {refused} refused");
