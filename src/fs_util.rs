@@ -1,10 +1,15 @@
-//! File-system helpers shared by the host: replacing a file atomically, and clearing away what
-//! an interrupted replacement leaves behind. They act on the paths they are given; which paths
+//! File-system helpers shared by the host: replacing a file atomically, clearing away what an
+//! interrupted replacement leaves behind, and ([`beneath`]) opening a checked path so that no
+//! symlink swapped in since the check is followed. They act on the paths they are given; which paths
 //! may be touched is the caller's decision.
+
+pub mod beneath;
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::{self, Write as _};
+use std::os::fd::{AsFd as _, AsRawFd as _, BorrowedFd};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -18,27 +23,47 @@ const STALE_AFTER: Duration = Duration::from_secs(60);
 
 /// [`replace_atomic`] for the host's own files: creates the folder first.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir)?;
-    }
+    create_parent(path)?;
     replace_atomic(path, bytes)
+}
+
+/// [`write_atomic`] for a file only this user may read (the store): mode 0600, whatever the
+/// old file's was.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    create_parent(path)?;
+    replace_with(path, bytes, Mode::Set(0o600))
+}
+
+fn create_parent(path: &Path) -> io::Result<()> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => fs::create_dir_all(dir),
+        None => Ok(()),
+    }
 }
 
 /// Writes beside the target, syncs, renames over it, and syncs the folder, so that a reader, or
 /// the next start after a crash, sees the old file or the new one, never half of one. The
 /// folder must exist: for a path a page names, a missing folder is an error, not a surprise
-/// `mkdir -p`. The target keeps its permissions.
+/// `mkdir -p`. The target keeps its permissions; a new file is 0600.
 pub fn replace_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    replace_with(path, bytes, None)
+    replace_with(path, bytes, Mode::Keep)
 }
 
 /// [`replace_atomic`] for a program: the file ends up with mode 0755 (an executable
 /// `apphost package` writes), whatever was there before.
 pub fn replace_executable(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    replace_with(path, bytes, Some(0o755))
+    replace_with(path, bytes, Mode::Set(0o755))
 }
 
-fn replace_with(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
+/// The mode a replaced file ends up with.
+#[derive(Debug, Clone, Copy)]
+pub enum Mode {
+    /// The old file's, if it was a regular file; else 0600.
+    Keep,
+    Set(u32),
+}
+
+fn replace_with(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -46,35 +71,53 @@ fn replace_with(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> 
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+    let dir = fs::File::open(dir)?;
+    replace_in(dir.as_fd(), name, bytes, mode)
+}
+
+/// [`replace_atomic`] of `name` in the folder open as `dir` (opened for reading, so that it can
+/// be synced). The temp file is created `O_EXCL | O_NOFOLLOW` with mode 0600 beside the target:
+/// a link planted at its name fails the write instead of being written through, and a link at
+/// the target's name is replaced, not followed.
+pub fn replace_in(dir: BorrowedFd<'_>, name: &OsStr, bytes: &[u8], mode: Mode) -> io::Result<()> {
     let n = WRITES.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(temp_name(name, std::process::id(), n));
-    // `create_new` (O_EXCL) fails on anything already there, a planted symlink included,
-    // instead of writing through it.
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)?;
+    let tmp = temp_name(name, std::process::id(), n);
+    let fd = beneath::at(
+        dir,
+        Path::new(&tmp),
+        libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW,
+        0o600,
+    )?;
+    let mut file = fs::File::from(fd);
     let result = (|| {
-        match mode {
-            Some(mode) => {
-                use std::os::unix::fs::PermissionsExt as _;
-                file.set_permissions(fs::Permissions::from_mode(mode))?;
-            }
-            None => {
-                if let Ok(old) = fs::metadata(path) {
-                    file.set_permissions(old.permissions())?;
-                }
-            }
+        let mode = match mode {
+            Mode::Set(m) => Some(m),
+            Mode::Keep => beneath::lstat_at(dir, name)
+                .ok()
+                .filter(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
+                .map(|st| st.st_mode & 0o7777),
+        };
+        if let Some(mode) = mode {
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
         }
         file.write_all(bytes)?;
         file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        fs::File::open(dir)?.sync_all()
+        beneath::rename_at(dir, &tmp, dir, name)?;
+        sync_dir(dir)
     })();
     if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+        let _ = beneath::unlink_at(dir, &tmp, 0);
     }
     result
+}
+
+fn sync_dir(dir: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: a valid fd, borrowed for the call.
+    if unsafe { libc::fsync(dir.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// `.{name}.{pid}.{n}.tmp`. A very long name is shortened so the temp name stays within the
@@ -146,7 +189,6 @@ pub fn remove_stale_temps(path: &Path) -> io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt as _;
 
     fn names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(dir)
@@ -250,5 +292,24 @@ mod tests {
             assert_eq!(tmp.path().join(name).exists(), *kept, "{name}");
         }
         assert_eq!(remove_stale_temps(&tmp.path().join("none/x")).unwrap(), 0);
+    }
+
+    #[test]
+    fn new_files_are_private_and_links_at_the_target_are_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("new");
+        replace_atomic(&path, b"x").unwrap();
+        let mode = |p: &Path| fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        let victim = tmp.path().join("victim");
+        fs::write(&victim, "safe").unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o644)).unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        write_private(&link, b"{}").unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "safe");
+        assert!(fs::symlink_metadata(&link).unwrap().is_file());
+        assert_eq!(mode(&link), 0o600);
+        assert_eq!(mode(&victim), 0o644);
     }
 }

@@ -1,20 +1,24 @@
 //! `fs.*`: files for the page, confined to the endpoint's `scope`. Access is denied by default:
 //! every path is resolved by [`scope`] and must be granted before anything is read, written or
 //! listed. Paths in replies and messages are always the page's own (`$APPDATA/a.md`), never
-//! the resolved ones. Wiring into the dispatcher (which endpoint, which scope, the size limit)
+//! the resolved ones. What is checked is what is operated on: each path is opened beneath the
+//! root of the scope entry that granted it with no symlink followed ([`beneath`]), so a link
+//! another process swaps in after the check fails the call instead of redirecting it. Wiring into the dispatcher (which endpoint, which scope, the size limit)
 //! is the caller's job.
 
 mod scope;
 
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{ErrorKind, Read as _};
-use std::path::Path;
-use std::time::UNIX_EPOCH;
+use std::os::fd::{AsFd as _, OwnedFd};
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
 use self::scope::{Resolved, Scope, outside, resolve};
 use super::paths::AppDirs;
+use crate::fs_util::{Mode, beneath};
 use crate::ipc::{IpcError, Reply};
 
 /// Runs `fs.<op>`. `scope` is the endpoint's globs as the manifest wrote them; `data` the raw
@@ -59,7 +63,7 @@ pub fn call(
         }
         "list" => files.list(path()?)?,
         "stat" => files.stat(path()?)?,
-        "exists" => (files.granted(path()?, true)?.missing == 0).into(),
+        "exists" => files.exists(path()?)?.into(),
         "mkdir" => {
             files.mkdir(path()?)?;
             done
@@ -98,28 +102,55 @@ struct Files<'a> {
     dirs: &'a AppDirs,
 }
 
+/// `open`'s flags for reading: a FIFO opened without `O_NONBLOCK` would wait for a writer.
+const READ: i32 = libc::O_RDONLY | libc::O_NONBLOCK;
+/// A folder, opened so that it can be listed, synced and written in.
+const FOLDER: i32 = libc::O_RDONLY | libc::O_DIRECTORY;
+
 impl Files<'_> {
-    /// `written`, resolved, if the scope grants it.
-    fn granted(&self, written: &str, follow_last: bool) -> Result<Resolved, IpcError> {
+    /// `written`, resolved, and the root of the scope entry that grants it.
+    fn granted(&self, written: &str, follow_last: bool) -> Result<(Resolved, PathBuf), IpcError> {
         let r = resolve(self.dirs, written, follow_last)?;
-        if self.scope.allows(&r.real) {
-            Ok(r)
-        } else {
-            Err(outside(written))
+        match self.scope.allows(&r.real) {
+            Some(root) => {
+                let root = root.to_path_buf();
+                Ok((r, root))
+            }
+            None => Err(outside(written)),
         }
     }
 
+    /// Opens the checked path `real` beneath `root` with no symlink followed: one swapped in
+    /// since the check makes it fail as `forbidden`, like any other way out of the scope.
+    fn open(&self, p: &str, root: &Path, real: &Path, flags: i32) -> Result<OwnedFd, IpcError> {
+        beneath::open(root, real, flags, 0).map_err(|e| opened(p, &e))
+    }
+
+    /// The folder `real` is in, opened beneath `root`, and `real`'s name in it.
+    fn parent<'r>(
+        &self,
+        p: &str,
+        root: &Path,
+        real: &'r Path,
+    ) -> Result<(OwnedFd, &'r OsStr), IpcError> {
+        let (Some(dir), Some(name)) = (real.parent(), real.file_name()) else {
+            return Err(outside(p));
+        };
+        Ok((self.open(p, root, dir, FOLDER)?, name))
+    }
+
     fn read(&self, p: &str, max: u64) -> Result<Vec<u8>, IpcError> {
-        let r = self.granted(p, true)?;
+        let (r, root) = self.granted(p, true)?;
         let io = |e| IpcError::io(p, &e);
-        let meta = fs::metadata(&r.real).map_err(io)?;
+        let file = fs::File::from(self.open(p, &root, &r.real, READ)?);
+        let meta = file.metadata().map_err(io)?;
         if meta.is_dir() {
             return Err(io_error(
                 ErrorKind::IsADirectory,
                 format!("`{p}` is a folder"),
             ));
         }
-        // A FIFO or a device could block or never end.
+        // A FIFO, a socket or a device could block, never end, or be something else entirely.
         if !meta.is_file() {
             return Err(io_error(
                 ErrorKind::Other,
@@ -132,8 +163,8 @@ impl Files<'_> {
         }
         let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
         // The file may grow after the size check: never read more than the limit allows.
-        fs::File::open(&r.real)
-            .and_then(|f| f.take(max.saturating_add(1)).read_to_end(&mut bytes))
+        file.take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
             .map_err(io)?;
         if bytes.len() as u64 > max {
             return Err(too_large());
@@ -142,50 +173,81 @@ impl Files<'_> {
     }
 
     fn write(&self, p: &str, bytes: &[u8]) -> Result<(), IpcError> {
-        let r = self.granted(p, true)?;
+        let (r, root) = self.granted(p, true)?;
         if r.missing > 1 {
             return Err(io_error(
                 ErrorKind::NotFound,
                 format!("the folder of `{p}` does not exist"),
             ));
         }
-        crate::fs_util::replace_atomic(&r.real, bytes).map_err(|e| IpcError::io(p, &e))
+        let (dir, name) = self.parent(p, &root, &r.real)?;
+        // Renaming over a FIFO or a device would work, but it was not a file the page wrote.
+        if let Ok(st) = beneath::lstat_at(dir.as_fd(), name) {
+            match st.st_mode & libc::S_IFMT {
+                libc::S_IFREG | libc::S_IFLNK => {}
+                libc::S_IFDIR => {
+                    return Err(io_error(
+                        ErrorKind::IsADirectory,
+                        format!("`{p}` is a folder"),
+                    ));
+                }
+                _ => {
+                    return Err(io_error(
+                        ErrorKind::Other,
+                        format!("`{p}` is not a regular file"),
+                    ));
+                }
+            }
+        }
+        crate::fs_util::replace_in(dir.as_fd(), name, bytes, Mode::Keep)
+            .map_err(|e| IpcError::io(p, &e))
     }
 
     /// The entries the scope reaches: granted files, and folders granted or on the way to
     /// something granted. A symlink is shown only if where it leads is.
     fn list(&self, p: &str) -> Result<Value, IpcError> {
         let r = resolve(self.dirs, p, true)?;
-        if !self.scope.reaches(&r.real) {
+        let Some(root) = self.scope.reaches(&r.real) else {
             return Err(outside(p));
-        }
+        };
         let io = |e| IpcError::io(p, &e);
+        let dir = self.open(p, root, &r.real, FOLDER)?;
         let mut out = Vec::new();
-        for entry in fs::read_dir(&r.real).map_err(io)? {
-            let entry = entry.map_err(io)?;
-            let Ok(name) = entry.file_name().into_string() else {
+        for name in beneath::entries(dir.as_fd()).map_err(io)? {
+            let Ok(name_text) = name.clone().into_string() else {
                 continue; // a page could not name it anyway
             };
-            let here = r.real.join(&name);
-            let link = entry.file_type().map_err(io)?.is_symlink();
-            let Ok(target) = (if link {
-                fs::canonicalize(&here)
-            } else {
-                Ok(here)
-            }) else {
-                continue; // dangling
+            let Ok(st) = beneath::lstat_at(dir.as_fd(), &name) else {
+                continue; // gone since
             };
-            let Ok(meta) = fs::metadata(&target) else {
-                continue;
-            };
-            let visible = if meta.is_dir() {
-                self.scope.reaches(&target)
+            let link = st.st_mode & libc::S_IFMT == libc::S_IFLNK;
+            let (target, st) = if link {
+                // Where it leads, checked, then looked at without following anything more.
+                let Ok(target) = fs::canonicalize(r.real.join(&name)) else {
+                    continue; // dangling
+                };
+                let Some(root) = self.scope.reaches(&target) else {
+                    continue;
+                };
+                let Ok(fd) = beneath::open(root, &target, libc::O_PATH, 0) else {
+                    continue;
+                };
+                let Ok(st) = beneath::fstat(fd.as_fd()) else {
+                    continue;
+                };
+                (target, st)
             } else {
-                self.scope.allows(&target)
+                (r.real.join(&name), st)
+            };
+            let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+            let visible = if is_dir {
+                self.scope.reaches(&target).is_some()
+            } else {
+                self.scope.allows(&target).is_some()
             };
             if visible {
-                let kind = if link { "symlink" } else { kind(&meta) };
-                out.push(json!({ "name": name, "kind": kind, "size": meta.len() }));
+                let kind = if link { "symlink" } else { kind(&st) };
+                out.push(json!({ "name": name_text, "kind": kind, "size": st.st_size }));
             }
         }
         out.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
@@ -193,56 +255,106 @@ impl Files<'_> {
     }
 
     fn stat(&self, p: &str) -> Result<Value, IpcError> {
-        let r = self.granted(p, true)?;
-        let meta = fs::metadata(&r.real).map_err(|e| IpcError::io(p, &e))?;
-        let modified = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let (r, root) = self.granted(p, true)?;
+        let fd = self.open(p, &root, &r.real, libc::O_PATH)?;
+        let st = beneath::fstat(fd.as_fd()).map_err(|e| IpcError::io(p, &e))?;
+        let modified = u64::try_from(st.st_mtime).ok().map(|s| {
+            s.saturating_mul(1000) + u64::try_from(st.st_mtime_nsec / 1_000_000).unwrap_or(0)
+        });
         Ok(json!({
-            "kind": kind(&meta),
-            "size": meta.len(),
+            "kind": kind(&st),
+            "size": st.st_size,
             "modified": modified,
-            "readonly": meta.permissions().readonly(),
+            "readonly": st.st_mode & 0o222 == 0,
         }))
     }
 
-    /// Creates the folder and its missing parents, each of which the scope must grant.
+    fn exists(&self, p: &str) -> Result<bool, IpcError> {
+        let (r, root) = self.granted(p, true)?;
+        if r.missing > 0 {
+            return Ok(false);
+        }
+        match beneath::open(&root, &r.real, libc::O_PATH, 0) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(opened(p, &e)),
+        }
+    }
+
+    /// Creates the folder and its missing parents, each of which the scope must grant, one
+    /// name at a time beneath the last folder made.
     fn mkdir(&self, p: &str) -> Result<(), IpcError> {
         let r = resolve(self.dirs, p, true)?;
-        let mut created = r.real.ancestors().take(r.missing.max(1));
-        if !created.all(|dir| self.scope.allows(dir)) {
+        let created: Vec<&Path> = r.real.ancestors().take(r.missing.max(1)).collect();
+        let mut roots = created.iter().map(|dir| self.scope.allows(dir));
+        let Some(Some(root)) = roots.next() else {
+            return Err(outside(p));
+        };
+        if !roots.all(|r| r.is_some()) {
             return Err(outside(p));
         }
-        fs::create_dir_all(&r.real).map_err(|e| IpcError::io(p, &e))
+        let io = |e| IpcError::io(p, &e);
+        let existing = r
+            .real
+            .ancestors()
+            .nth(r.missing)
+            .ok_or_else(|| outside(p))?;
+        let mut dir = beneath::open(root, existing, libc::O_PATH | libc::O_DIRECTORY, 0).map_err(
+            |e| match e.raw_os_error() {
+                // What is there is not a folder (a file at the very path, as `mkdir -p` says).
+                Some(libc::ENOTDIR) if r.missing == 0 => {
+                    IpcError::io(p, &std::io::Error::from_raw_os_error(libc::EEXIST))
+                }
+                _ => opened(p, &e),
+            },
+        )?;
+        for name in created
+            .iter()
+            .rev()
+            .filter_map(|d| d.file_name())
+            .take(r.missing)
+        {
+            beneath::mkdir_at(dir.as_fd(), name).map_err(io)?;
+            dir = beneath::at(
+                dir.as_fd(),
+                Path::new(name),
+                libc::O_PATH | libc::O_DIRECTORY,
+                0,
+            )
+            .map_err(|e| opened(p, &e))?;
+        }
+        Ok(())
     }
 
     fn remove(&self, p: &str, recursive: bool) -> Result<(), IpcError> {
-        let r = self.granted(p, false)?;
+        let (r, root) = self.granted(p, false)?;
         let io = |e| IpcError::io(p, &e);
-        let meta = fs::symlink_metadata(&r.real).map_err(io)?;
-        if !meta.is_dir() {
-            return fs::remove_file(&r.real).map_err(io);
+        let (dir, name) = self.parent(p, &root, &r.real)?;
+        let st = beneath::lstat_at(dir.as_fd(), name).map_err(io)?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+            return beneath::unlink_at(dir.as_fd(), name, 0).map_err(io);
         }
         if !recursive {
-            return fs::remove_dir(&r.real).map_err(io);
+            return beneath::unlink_at(dir.as_fd(), name, libc::AT_REMOVEDIR).map_err(io);
         }
         self.all_granted_below(p, &r.real)?;
-        fs::remove_dir_all(&r.real).map_err(io)
+        beneath::remove_tree(dir.as_fd(), name).map_err(io)
     }
 
     /// Moves a path, a symlink as itself. A folder moves only if the scope grants everything
     /// in it: otherwise moving it under a wider glob would grant what was not.
     fn rename(&self, from: &str, to: &str) -> Result<(), IpcError> {
-        let a = self.granted(from, false)?;
-        let b = self.granted(to, false)?;
+        let (a, a_root) = self.granted(from, false)?;
+        let (b, b_root) = self.granted(to, false)?;
         let io =
             |e: std::io::Error| io_error(e.kind(), format!("renaming `{from}` to `{to}`: {e}"));
-        if fs::symlink_metadata(&a.real).map_err(io)?.is_dir() {
+        let (a_dir, a_name) = self.parent(from, &a_root, &a.real)?;
+        let (b_dir, b_name) = self.parent(to, &b_root, &b.real)?;
+        let st = beneath::lstat_at(a_dir.as_fd(), a_name).map_err(io)?;
+        if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
             self.all_granted_below(from, &a.real)?;
         }
-        fs::rename(&a.real, &b.real).map_err(io)
+        beneath::rename_at(a_dir.as_fd(), a_name, b_dir.as_fd(), b_name).map_err(io)
     }
 
     /// Refuses a whole-folder operation if the folder holds anything the scope does not grant
@@ -254,7 +366,7 @@ impl Files<'_> {
                 Some(io) => IpcError::io(p, io),
                 None => io_error(ErrorKind::Other, format!("`{p}` could not be walked")),
             })?;
-            if !self.scope.allows(entry.path()) {
+            if self.scope.allows(entry.path()).is_none() {
                 return Err(IpcError::Forbidden(format!(
                     "`{p}` holds files outside this endpoint's scope"
                 )));
@@ -264,16 +376,21 @@ impl Files<'_> {
     }
 }
 
-fn kind(meta: &fs::Metadata) -> &'static str {
-    let t = meta.file_type();
-    if t.is_symlink() {
-        "symlink"
-    } else if t.is_dir() {
-        "dir"
-    } else if t.is_file() {
-        "file"
-    } else {
-        "other"
+/// An error opening a checked path. A link met on the way (`ELOOP`), or a way out of the root
+/// (`EXDEV`), was put there after the check: the same `forbidden` as any path outside.
+fn opened(p: &str, e: &std::io::Error) -> IpcError {
+    match e.raw_os_error() {
+        Some(libc::ELOOP | libc::EXDEV) => outside(p),
+        _ => IpcError::io(p, e),
+    }
+}
+
+fn kind(st: &libc::stat) -> &'static str {
+    match st.st_mode & libc::S_IFMT {
+        libc::S_IFLNK => "symlink",
+        libc::S_IFDIR => "dir",
+        libc::S_IFREG => "file",
+        _ => "other",
     }
 }
 

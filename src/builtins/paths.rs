@@ -4,6 +4,55 @@
 //! may be reached (that is the scope's job).
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
+
+/// The scope pattern that grants what the user picked in `dialog.open`/`dialog.save`.
+pub const USER_SELECTED: &str = "$USER_SELECTED";
+
+/// The paths the user picked in a file dialog during this run of the host (not persisted; kept
+/// across `apphost dev` reloads, which are the same process). Each is stored canonical, as it
+/// was at the pick, and matched literally: glob characters in a picked name are just
+/// characters.
+#[derive(Debug, Default)]
+pub struct Picked(Mutex<Vec<Pick>>);
+
+/// One picked path: a file grants itself, a folder itself and everything below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pick {
+    pub path: PathBuf,
+    pub folder: bool,
+}
+
+impl Picked {
+    /// Records `path` as the user's pick, canonicalised now: fully if it exists, else (a new
+    /// name in a save dialog) its folder, with the name added. Returns the canonical path, or
+    /// `None` when not even the folder exists (nothing is granted then).
+    pub fn add(&self, path: &Path, folder: bool) -> Option<PathBuf> {
+        let real = std::fs::canonicalize(path).ok().or_else(|| {
+            let name = path.file_name()?;
+            Some(std::fs::canonicalize(path.parent()?).ok()?.join(name))
+        })?;
+        let pick = Pick {
+            path: real.clone(),
+            folder,
+        };
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !all.contains(&pick) {
+            all.push(pick);
+        }
+        Some(real)
+    }
+
+    pub fn all(&self) -> Vec<Pick> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// The picks of this process, which the native dialogs record into.
+pub fn user_selected() -> Arc<Picked> {
+    static PICKED: LazyLock<Arc<Picked>> = LazyLock::new(Arc::default);
+    Arc::clone(&PICKED)
+}
 
 #[derive(Debug, Clone)]
 pub struct AppDirs {
@@ -14,6 +63,8 @@ pub struct AppDirs {
     pub documents: PathBuf,
     pub downloads: PathBuf,
     pub temp: PathBuf,
+    /// What `$USER_SELECTED` grants.
+    pub picked: Arc<Picked>,
 }
 
 impl AppDirs {
@@ -45,6 +96,7 @@ impl AppDirs {
                 .map_or_else(|| home.join("Downloads"), |p| p.to_path_buf()),
             home,
             temp,
+            picked: user_selected(),
         }
     }
 
@@ -59,6 +111,7 @@ impl AppDirs {
             documents: root.join("documents"),
             downloads: root.join("downloads"),
             temp: root.join("temp"),
+            picked: Arc::default(),
         }
     }
 

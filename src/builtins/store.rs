@@ -1,9 +1,12 @@
 //! `store.*`: a persistent JSON object per app, in `$APPDATA/store.json`. Every change is
 //! written to a temporary file, flushed, and renamed over the old one, so a crash or `kill -9`
 //! mid-write leaves either the old store or the new one, never half of one; the temp files such
-//! a crash leaves are swept on the store's first use.
+//! a crash leaves are swept on the store's first use. The file is 0600, and a symlink planted at
+//! its name is neither read nor written through: the next write replaces it.
 
 use std::fs;
+use std::io::Read as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -75,7 +78,27 @@ impl Store {
     }
 
     fn load(&self) -> Result<Map<String, Value>, IpcError> {
-        match fs::read(&self.path) {
+        // A link at the store's name was planted, not written by the host (which only renames
+        // files over it): its target is never read, and the next write replaces the link.
+        let read = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&self.path)
+            .and_then(|mut f| {
+                if !f.metadata()?.is_file() {
+                    return Err(std::io::Error::other("not a regular file"));
+                }
+                let mut bytes = Vec::new();
+                f.read_to_end(&mut bytes).map(|_| bytes)
+            });
+        match read {
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                tracing::warn!(
+                    "{} is a symlink: it is not followed, and the next write replaces it",
+                    self.path.display()
+                );
+                Ok(Map::new())
+            }
             Ok(bytes) => match serde_json::from_slice(&bytes) {
                 Ok(Value::Object(map)) => Ok(map),
                 _ => Err(IpcError::Handler(format!(
@@ -91,7 +114,7 @@ impl Store {
     fn save(&self, map: &Map<String, Value>) -> Result<(), IpcError> {
         let text = serde_json::to_vec_pretty(map)
             .map_err(|e| IpcError::Handler(format!("encoding the store: {e}")))?;
-        crate::fs_util::write_atomic(&self.path, &text)
+        crate::fs_util::write_private(&self.path, &text)
             .map_err(|e| IpcError::Handler(format!("writing the store: {e}")))
     }
 }
@@ -162,5 +185,31 @@ mod tests {
         let s = Store::new(path);
         assert_eq!(s.call("get", &json!({"key": "a"})).unwrap(), json!(1));
         assert!(!stale.exists());
+    }
+
+    #[test]
+    fn the_store_is_private_and_a_planted_link_is_replaced() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim.json");
+        fs::write(&victim, r#"{"secret": 1}"#).unwrap();
+        let path = tmp.path().join("store.json");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let s = Store::new(path.clone());
+        // The target is never read...
+        assert_eq!(s.call("keys", &Value::Null).unwrap(), json!([]));
+        s.call("set", &json!({"key": "a", "value": 1})).unwrap();
+        // ...nor written: the link is replaced by the store, 0600.
+        assert_eq!(fs::read_to_string(&victim).unwrap(), r#"{"secret": 1}"#);
+        let meta = fs::symlink_metadata(&path).unwrap();
+        assert!(meta.is_file());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        // An older store of mode 0644 becomes 0600 at its next write.
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        s.call("set", &json!({"key": "b", "value": 2})).unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 }

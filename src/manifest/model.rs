@@ -269,7 +269,9 @@ pub struct EndpointSection {
     pub function: Option<String>,
     /// Paths the endpoint may touch (fs builtins and scripts): globs starting with a
     /// variable (`$APPDATA`, `$APPCONFIG`, `$APPCACHE`, `$HOME`, `$DOCUMENTS`, `$DOWNLOADS`,
-    /// `$TEMP`) or an absolute path. Nothing outside is reachable.
+    /// `$TEMP`) or an absolute path, or `$USER_SELECTED` alone: exactly the paths the user
+    /// picked in `dialog.open`/`dialog.save` during this run (and what lies below a picked
+    /// folder). Nothing outside is reachable.
     pub scope: Option<Vec<String>>,
     /// URL patterns a script may fetch with `http_get`/`http_post`. Default: none.
     pub allow_urls: Option<Vec<String>>,

@@ -1,6 +1,7 @@
 //! `dialog.*` as native GTK dialogs, modal to the calling window. None of them blocks the UI
 //! thread (no nested `gtk_dialog_run`): the dialog is shown, and its `response` signal sends
-//! the answer to the worker that waits for it.
+//! the answer to the worker that waits for it. A path picked in `open`/`save` is recorded for
+//! the `$USER_SELECTED` scope.
 
 use std::cell::Cell;
 use std::path::Path;
@@ -53,14 +54,18 @@ pub fn show(op: &str, args: &Value, parent: &gtk::ApplicationWindow, answer: Ans
                 start_at(&d, Path::new(path), save);
             }
             let multiple = !save && flag("multiple");
+            let folder = !save && flag("directory");
             on_response(&d, answer, move |d, response| {
                 if response != ResponseType::Accept {
                     return Value::Null;
                 }
-                let mut names = d
-                    .filenames()
-                    .into_iter()
-                    .map(|p| Value::from(p.to_string_lossy().into_owned()));
+                // Each pick is granted to `$USER_SELECTED` as it is now (canonical), and the
+                // page gets that same path back, so what it then names is what was granted.
+                let picked = crate::builtins::paths::user_selected();
+                let mut names = d.filenames().into_iter().map(|p| {
+                    let real = picked.add(&p, folder).unwrap_or(p);
+                    Value::from(real.to_string_lossy().into_owned())
+                });
                 if multiple {
                     Value::from(names.collect::<Vec<_>>())
                 } else {

@@ -20,7 +20,7 @@ fn hostile_env() -> Env {
 }
 
 #[test]
-fn hostile_paths_are_refused() {
+pub(super) fn hostile_paths_are_refused() {
     let e = hostile_env();
     let secret = e.p("home/secret.txt").display().to_string();
     let p = |p: &str| json!({"path": p});
@@ -111,7 +111,7 @@ fn hostile_paths_are_refused() {
 }
 
 #[test]
-fn list_hides_links_that_lead_out() {
+pub(super) fn list_hides_links_that_lead_out() {
     let e = hostile_env();
     let list = e.ok(DATA, "list", json!({"path": "$APPDATA"}));
     let names: Vec<&str> = list
@@ -124,7 +124,7 @@ fn list_hides_links_that_lead_out() {
 }
 
 #[test]
-fn links_are_removed_and_moved_as_themselves() {
+pub(super) fn links_are_removed_and_moved_as_themselves() {
     let e = hostile_env();
     e.ok(DATA, "remove", json!({"path": "$APPDATA/leak.txt"}));
     e.ok(
@@ -212,7 +212,7 @@ fn narrow_and_missing_scopes() {
 }
 
 #[test]
-fn folders_holding_ungranted_files_are_not_removed_or_moved_whole() {
+pub(super) fn folders_holding_ungranted_files_are_not_removed_or_moved_whole() {
     let e = env();
     fs::create_dir(e.p("data/d")).unwrap();
     fs::write(e.p("data/d/a.md"), "").unwrap();
@@ -228,7 +228,7 @@ fn folders_holding_ungranted_files_are_not_removed_or_moved_whole() {
 }
 
 #[test]
-fn glob_characters_in_a_folder_name_are_literal() {
+pub(super) fn glob_characters_in_a_folder_name_are_literal() {
     let e = env();
     let odd = e.p("we[i]rd{a,b}*");
     let dirs = AppDirs::under(&odd);

@@ -13,7 +13,7 @@ use std::fs;
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 
-use crate::builtins::paths::AppDirs;
+use crate::builtins::paths::{AppDirs, USER_SELECTED};
 use crate::ipc::IpcError;
 use crate::pattern::{Glob, literal_prefix};
 
@@ -90,41 +90,76 @@ fn plain(name: &OsStr) -> bool {
 }
 
 /// An endpoint's scope, resolved for one call: each glob as a real base folder and the glob
-/// below it. A glob whose base cannot be resolved grants nothing.
+/// below it, and each path the user picked (for `$USER_SELECTED`). A glob whose base cannot be
+/// resolved grants nothing.
 pub(super) struct Scope {
-    entries: Vec<(PathBuf, Glob)>,
+    entries: Vec<Entry>,
+}
+
+enum Entry {
+    Glob(PathBuf, Glob),
+    /// A picked file: exactly this path.
+    File(PathBuf),
+    /// A picked folder: it and everything below it.
+    Folder(PathBuf),
 }
 
 impl Scope {
     pub fn new(patterns: &[String], dirs: &AppDirs) -> Scope {
-        let entries = patterns
-            .iter()
-            .filter_map(|pattern| {
-                let (base, rest) = literal_prefix(pattern);
-                let glob = Glob::new(rest).ok()?;
-                let base = resolve(dirs, &base, true).ok()?;
-                Some((base.real, glob))
-            })
-            .collect();
+        let mut entries = Vec::new();
+        for pattern in patterns {
+            if pattern == USER_SELECTED {
+                entries.extend(dirs.picked.all().into_iter().map(|p| {
+                    if p.folder {
+                        Entry::Folder(p.path)
+                    } else {
+                        Entry::File(p.path)
+                    }
+                }));
+                continue;
+            }
+            let (base, rest) = literal_prefix(pattern);
+            let Ok(glob) = Glob::new(rest) else { continue };
+            let Ok(base) = resolve(dirs, &base, true) else {
+                continue;
+            };
+            entries.push(Entry::Glob(base.real, glob));
+        }
         Scope { entries }
     }
 
-    /// Whether the scope grants `real` (a resolved path).
-    pub fn allows(&self, real: &Path) -> bool {
-        self.test(real, Glob::matches)
+    /// Whether the scope grants `real` (a resolved path): the root of the entry that does,
+    /// beneath which it is then opened.
+    pub fn allows(&self, real: &Path) -> Option<&Path> {
+        self.test(real, false)
     }
 
     /// Whether the scope grants `real` or something below it: the folders on the way in.
-    pub fn reaches(&self, real: &Path) -> bool {
-        self.test(real, Glob::matches_below)
+    pub fn reaches(&self, real: &Path) -> Option<&Path> {
+        self.test(real, true)
     }
 
-    fn test(&self, real: &Path, f: fn(&Glob, &str) -> bool) -> bool {
-        self.entries.iter().any(|(base, glob)| {
-            real.strip_prefix(base)
-                .ok()
-                .and_then(Path::to_str)
-                .is_some_and(|rel| f(glob, rel))
+    fn test(&self, real: &Path, below: bool) -> Option<&Path> {
+        self.entries.iter().find_map(|e| {
+            let (root, ok) = match e {
+                Entry::Glob(base, glob) => {
+                    let f = if below {
+                        Glob::matches_below
+                    } else {
+                        Glob::matches
+                    };
+                    let ok = real
+                        .strip_prefix(base)
+                        .ok()
+                        .and_then(Path::to_str)
+                        .is_some_and(|rel| f(glob, rel));
+                    (base, ok)
+                }
+                // Compared as paths, name by name: never as a pattern.
+                Entry::File(p) => (p, real == p || (below && p.starts_with(real))),
+                Entry::Folder(p) => (p, real.starts_with(p) || (below && p.starts_with(real))),
+            };
+            ok.then_some(root.as_path())
         })
     }
 }
@@ -185,13 +220,41 @@ mod tests {
             &dirs,
         );
         assert_eq!(scope.entries.len(), 2);
-        assert!(scope.allows(&root.join("data/notes/a.md")));
-        assert!(!scope.allows(&root.join("data/notes/a.txt")));
-        assert!(!scope.allows(&root.join("data/notes")));
-        assert!(scope.reaches(&root.join("data/notes")));
-        assert!(!scope.reaches(&root.join("data")));
-        assert!(scope.allows(&root.join("home")));
-        assert!(scope.allows(&root.join("home/x/y")));
-        assert!(!scope.allows(&root.join("homeless")));
+        let notes = root.join("data/notes");
+        assert_eq!(scope.allows(&root.join("data/notes/a.md")), Some(&*notes));
+        assert!(scope.allows(&root.join("data/notes/a.txt")).is_none());
+        assert!(scope.allows(&root.join("data/notes")).is_none());
+        assert!(scope.reaches(&root.join("data/notes")).is_some());
+        assert!(scope.reaches(&root.join("data")).is_none());
+        assert!(scope.allows(&root.join("home")).is_some());
+        assert!(scope.allows(&root.join("home/x/y")).is_some());
+        assert!(scope.allows(&root.join("homeless")).is_none());
+    }
+
+    #[test]
+    fn user_selected_is_literal() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(tmp.path()).unwrap();
+        let dirs = AppDirs::under(&root);
+        for f in ["a[b]*.txt", "ab.txt", "a[b]x.txt"] {
+            fs::write(root.join(f), "").unwrap();
+        }
+        fs::create_dir_all(root.join("picked/sub")).unwrap();
+        fs::create_dir_all(root.join("pickedness")).unwrap();
+        let none = Scope::new(&[USER_SELECTED.into()], &dirs);
+        assert!(none.allows(&root.join("a[b]*.txt")).is_none());
+        dirs.picked.add(&root.join("a[b]*.txt"), false).unwrap();
+        dirs.picked
+            .add(&root.join("picked/../picked"), true)
+            .unwrap();
+        let scope = Scope::new(&[USER_SELECTED.into()], &dirs);
+        assert!(scope.allows(&root.join("a[b]*.txt")).is_some());
+        for other in ["ab.txt", "a[b]x.txt", "pickedness", "pickedness/x"] {
+            assert!(scope.allows(&root.join(other)).is_none(), "{other}");
+        }
+        assert!(scope.allows(&root.join("picked")).is_some());
+        assert!(scope.allows(&root.join("picked/sub/new.md")).is_some());
+        assert!(scope.allows(&root).is_none());
+        assert!(scope.reaches(&root).is_some()); // the way in, for `list`
     }
 }

@@ -200,7 +200,7 @@ fn list_stat_exists() {
         (json!("file"), json!(3), json!(false))
     );
     let now = std::time::SystemTime::now()
-        .duration_since(UNIX_EPOCH)
+        .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as f64;
     assert!(
@@ -274,4 +274,19 @@ fn mkdir_remove_rename() {
     );
     e.ok(DATA, "remove", p("$APPDATA/moved/a.md"));
     assert!(!e.p("data/moved/a.md").exists());
+}
+
+/// The fs tests again, every open on the `O_NOFOLLOW` walk of kernels without `openat2`.
+#[test]
+fn the_same_without_openat2() {
+    crate::fs_util::beneath::force_walk_on_this_thread();
+    read_and_write();
+    list_stat_exists();
+    mkdir_remove_rename();
+    use super::hostile_tests as h;
+    h::hostile_paths_are_refused();
+    h::list_hides_links_that_lead_out();
+    h::links_are_removed_and_moved_as_themselves();
+    h::folders_holding_ungranted_files_are_not_removed_or_moved_whole();
+    h::glob_characters_in_a_folder_name_are_literal();
 }

@@ -9,6 +9,7 @@ use super::super::{SCOPE_VARS, is_endpoint_name};
 use super::security::url_pattern;
 use super::{Ctx, Diagnostic, existing_file, scripts};
 use crate::builtins;
+use crate::builtins::paths::USER_SELECTED;
 use crate::key_path;
 use crate::pattern::wildcard_match;
 
@@ -211,6 +212,20 @@ fn limits(cx: &mut Ctx, p: KeyPath, l: &ScriptLimits) {
 fn scope_patterns(cx: &mut Ctx, p: &KeyPath, scope: &[String]) {
     for (i, pat) in scope.iter().enumerate() {
         let at = p.index(i);
+        if pat == USER_SELECTED {
+            continue;
+        }
+        if let Some(rest) = pat.strip_prefix(USER_SELECTED) {
+            cx.error(
+                at.clone(),
+                format!("`{USER_SELECTED}` takes nothing after it (`{pat}`)"),
+            )
+            .hint(format!(
+                "`{USER_SELECTED}` alone grants exactly the files picked in a dialog, and what \
+                 lies below a picked folder; `{rest}` would be read as a glob over the user's choice"
+            ));
+            continue;
+        }
         if let Some(rest) = pat.strip_prefix('$') {
             let var: String = rest
                 .chars()
@@ -218,17 +233,19 @@ fn scope_patterns(cx: &mut Ctx, p: &KeyPath, scope: &[String]) {
                 .collect();
             if !SCOPE_VARS.contains(&var.as_str()) {
                 cx.error(at.clone(), format!("unknown scope variable `${var}`"))
-                    .hint(match closest(&var, SCOPE_VARS.iter().copied()) {
-                        Some(s) => format!("did you mean `${s}`?"),
-                        None => format!(
-                            "known variables: {}",
-                            SCOPE_VARS
-                                .iter()
-                                .map(|v| format!("${v}"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    });
+                    .hint(
+                        match closest(&var, SCOPE_VARS.iter().copied().chain(["USER_SELECTED"])) {
+                            Some(s) => format!("did you mean `${s}`?"),
+                            None => format!(
+                                "known variables: {}",
+                                SCOPE_VARS
+                                    .iter()
+                                    .map(|v| format!("${v}"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        },
+                    );
                 continue;
             }
         } else if !Path::new(pat).is_absolute() {
@@ -241,7 +258,29 @@ fn scope_patterns(cx: &mut Ctx, p: &KeyPath, scope: &[String]) {
         }
         if let Err(e) = crate::pattern::check_glob(pat) {
             cx.error(at, format!("scope `{pat}` is not a valid glob: {e}"));
+            continue;
         }
+        if let Some(what) = too_broad(pat) {
+            cx.warn(at, format!("scope `{pat}` globs over {what}"))
+                .hint(format!(
+                    "for files the user chooses, use `{USER_SELECTED}` with `dialog.open`/`dialog.save`; \
+                     otherwise name the folder the app needs (`$DOCUMENTS/my-app/**`)"
+                ));
+        }
+    }
+}
+
+/// What a scope glob reaches if that is the whole home folder or the whole disk: a glob right
+/// at `$HOME` or `/` (`$HOME/**`, `$HOME/*`, `/**`, `/*`).
+fn too_broad(pat: &str) -> Option<&'static str> {
+    let (base, rest) = crate::pattern::literal_prefix(pat);
+    if rest.is_empty() {
+        return None;
+    }
+    match base.trim_end_matches('/') {
+        "$HOME" => Some("the whole home folder"),
+        "" => Some("the root of the disk"),
+        _ => None,
     }
 }
 
