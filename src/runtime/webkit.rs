@@ -281,11 +281,12 @@ fn watch_downloads(context: &webkit2gtk::WebContext, core: Arc<Core>, dev: bool)
 /// Refuses a download unless its window is granted `downloads`; with the grant, asks where to
 /// save it. WebKit's default (write to `~/Downloads` under the page's name) never happens.
 fn on_download(download: &Download, core: &Arc<Core>, dev: bool) {
-    let uri = download
+    let full = download
         .request()
         .and_then(|r| r.uri())
-        .map(|u| short(&u))
+        .map(|u| u.to_string())
         .unwrap_or_default();
+    let uri = short(&full);
     let view = download.web_view();
     let label = view.as_ref().and_then(label_of);
     let granted = label.as_ref().is_some_and(|label| {
@@ -310,23 +311,69 @@ fn on_download(download: &Download, core: &Arc<Core>, dev: bool) {
         });
         return;
     }
+    // A download this host started again after the user chose where to save it.
+    if let Some(path) = CHOSEN.with(|c| c.borrow_mut().take_if(|(u, _)| *u == full).map(|(_, p)| p))
+    {
+        tracing::info!("window `{name}`: saving {uri} to {}", path.display());
+        download.set_destination(&path.to_string_lossy());
+        // WebKit 2.50 may have picked its own place already: the file is moved once complete.
+        download.connect_finished(move |d| {
+            let Some(written) = d
+                .destination()
+                .map(|p| std::path::PathBuf::from(p.as_str()))
+            else {
+                return;
+            };
+            if written == path {
+                return;
+            }
+            let moved = std::fs::rename(&written, &path).or_else(|_| {
+                std::fs::copy(&written, &path).and_then(|_| std::fs::remove_file(&written))
+            });
+            match moved {
+                Ok(()) => tracing::info!("download saved to {}", path.display()),
+                Err(e) => tracing::warn!(
+                    "download left in {}: could not move it to {}: {e}",
+                    written.display(),
+                    path.display()
+                ),
+            }
+        });
+        download.connect_failed(move |_, e| tracing::warn!("download of {uri} failed: {e}"));
+        return;
+    }
+    // WebKit 2.50 has picked a destination of its own by the time it reports the download
+    // (its `decide-destination` does not reach a handler connected here): this one is
+    // cancelled, and the same URL is fetched again once the user has chosen where it goes.
+    download.cancel();
+    let Some(view) = view else {
+        return;
+    };
     tracing::info!("window `{name}`: download of {uri}: asking where to save it");
-    download.connect_decide_destination(move |d, suggested| {
-        let parent = view
-            .as_ref()
-            .and_then(|v| v.toplevel())
-            .and_then(|t| t.downcast::<gtk::Window>().ok());
-        ask_destination(d, suggested, parent.as_ref());
-        true
-    });
+    let suggested = full
+        .split(['?', '#'])
+        .next()
+        .and_then(|p| p.rsplit('/').next())
+        .unwrap_or_default()
+        .to_owned();
+    ask_destination(&view, &full, &suggested);
 }
 
-/// Shows the save dialog for `download`; the download waits for it (WebKit ≥ 2.40) and is
-/// cancelled if the user cancels.
-fn ask_destination(download: &Download, suggested: &str, parent: Option<&gtk::Window>) {
+thread_local! {
+    /// The URL the user has just chosen a destination for, and that destination.
+    static CHOSEN: std::cell::RefCell<Option<(String, std::path::PathBuf)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Shows the save dialog for `uri` over `view`'s window; if the user picks a file, downloads
+/// `uri` there, else nothing.
+fn ask_destination(view: &WebView, uri: &str, suggested: &str) {
+    let parent = view
+        .toplevel()
+        .and_then(|t| t.downcast::<gtk::Window>().ok());
     let dialog = gtk::FileChooserDialog::with_buttons(
         Some("Save download"),
-        parent,
+        parent.as_ref(),
         gtk::FileChooserAction::Save,
         &[
             ("_Cancel", gtk::ResponseType::Cancel),
@@ -336,24 +383,23 @@ fn ask_destination(download: &Download, suggested: &str, parent: Option<&gtk::Wi
     dialog.set_default_response(gtk::ResponseType::Accept);
     dialog.set_do_overwrite_confirmation(true);
     // Only the last path segment of what the page suggests, never a path of its choosing.
-    let name = suggested.rsplit(['/', '\\']).next().unwrap_or_default();
-    if !name.is_empty() && name != "." && name != ".." {
+    let name = percent_encoding::percent_decode_str(suggested).decode_utf8_lossy();
+    let name = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    if !name.is_empty() && name != "." && name != ".." && !name.starts_with("data:") {
         dialog.set_current_name(name);
     }
-    let download = download.clone();
+    let view = view.clone();
+    let uri = uri.to_owned();
     dialog.connect_response(move |d, response| {
         let chosen = (response == gtk::ResponseType::Accept)
             .then(|| d.filename())
             .flatten();
         match chosen {
             Some(path) => {
-                tracing::info!("download saved to {}", path.display());
-                download.set_destination(&path.to_string_lossy());
+                CHOSEN.with(|c| *c.borrow_mut() = Some((uri.clone(), path.clone())));
+                let _ = view.download_uri(&uri);
             }
-            None => {
-                tracing::info!("download cancelled in the save dialog");
-                download.cancel();
-            }
+            None => tracing::info!("download cancelled in the save dialog"),
         }
         // SAFETY: the dialog is ours and nothing else holds it once it has answered.
         unsafe { d.destroy() };

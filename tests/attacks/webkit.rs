@@ -61,15 +61,21 @@ fn healthy(s: &Session) {
     );
 }
 
-/// Every file below the session's home whose name is `name` (WebKit would save a download in
-/// `~/Downloads` under the page's name).
+/// Every file named `name` below the session's home or in the host's working folder (WebKit
+/// saves a download under the page's name in `~/Downloads`, or in the working folder when
+/// there is none).
 fn saved(s: &Session, name: &str) -> Vec<PathBuf> {
-    walkdir::WalkDir::new(s.home())
+    let mut found: Vec<PathBuf> = walkdir::WalkDir::new(s.home())
         .into_iter()
         .flatten()
         .filter(|e| e.file_name() == name)
         .map(|e| e.path().to_path_buf())
-        .collect()
+        .collect();
+    let here = harness::repo().join(name);
+    if here.exists() {
+        found.push(here);
+    }
+    found
 }
 
 #[test]
@@ -205,13 +211,36 @@ fn refused_download(s: &Session, id: &str, file: &str) {
     assert_eq!(saved(s, file), Vec::<PathBuf>::new());
 }
 
+/// A remote page the window may show (`allow-navigation`) and its origin, served by
+/// [`attachment_server`].
+fn remote(window: &str) -> (tempfile::TempDir, Session, String) {
+    let port = attachment_server(20);
+    let origin = format!("http://127.0.0.1:{port}");
+    let dir = app(
+        window,
+        &format!("[security]\nallow-navigation = [\"{origin}/*\"]\n"),
+    );
+    let s = run(dir.path());
+    s.goto(&format!("{origin}/"));
+    s.wait_for_js("return document.title === 'Remote'");
+    (dir, s, origin)
+}
+
+/// Back on the app's page after a remote one: the host still serves and runs it.
+fn back_home(s: &Session) {
+    s.goto("app://localhost/index.html");
+    s.wait_for_js(
+        "return document.readyState === 'complete' && !!document.getElementById('ready')",
+    );
+    healthy(s);
+}
+
 #[test]
 fn download_by_a_download_link_is_refused() {
-    let dir = app("", "");
-    let s = run(dir.path());
-    refused_download(&s, "download", "secret.txt");
-    assert_eq!(s.url(), "app://localhost/index.html");
-    healthy(&s);
+    let (_dir, s, origin) = remote("");
+    refused_download(&s, "dl", "plain.txt");
+    assert_eq!(s.url(), format!("{origin}/"));
+    back_home(&s);
 }
 
 /// Even where `allow-navigation` lets the window load `data:` URLs, the download is refused.
@@ -235,7 +264,13 @@ fn attachment_server(limit: usize) -> u16 {
             let mut buf = [0u8; 4096];
             let n = stream.read(&mut buf).unwrap_or(0);
             let head = String::from_utf8_lossy(&buf[..n]);
-            let (kind, extra, body) = if head.starts_with("GET /report.txt") {
+            let (kind, extra, body) = if head.starts_with("GET /plain.txt") {
+                (
+                    "text/plain",
+                    "",
+                    "plain text the page saves with <a download>",
+                )
+            } else if head.starts_with("GET /report.txt") {
                 (
                     "text/plain",
                     "Content-Disposition: attachment; filename=\"report.txt\"\r\n",
@@ -245,7 +280,9 @@ fn attachment_server(limit: usize) -> u16 {
                 (
                     "text/html",
                     "",
-                    "<!doctype html><title>Remote</title><a id=\"get\" href=\"/report.txt\" style=\"font-size:40px\">report</a>",
+                    "<!doctype html><title>Remote</title>\
+                     <a id=\"get\" href=\"/report.txt\" style=\"font-size:40px\">report</a><br>\
+                     <a id=\"dl\" href=\"/plain.txt\" download=\"plain.txt\" style=\"font-size:40px\">plain</a>",
                 )
             };
             let _ = write!(
@@ -260,37 +297,28 @@ fn attachment_server(limit: usize) -> u16 {
 
 #[test]
 fn content_disposition_attachment_from_a_remote_page_is_refused() {
-    let port = attachment_server(20);
-    let origin = format!("http://127.0.0.1:{port}");
-    let dir = app(
-        "",
-        &format!("[security]\nallow-navigation = [\"{origin}/*\"]\n"),
-    );
-    let s = run(dir.path());
-    s.goto(&format!("{origin}/"));
-    s.wait_for_js("return document.title === 'Remote'");
+    let (_dir, s, origin) = remote("");
     refused_download(&s, "get", "report.txt");
     assert_eq!(s.url(), format!("{origin}/"));
-    s.goto("app://localhost/index.html");
-    s.wait_for_js(
-        "return document.readyState === 'complete' && !!document.getElementById('ready')",
-    );
-    healthy(&s);
+    back_home(&s);
 }
 
-/// The same link, granted `downloads`, asks where to save; cancelling the dialog saves nothing,
-/// and a path typed into it gets the file.
+/// The same attachment, granted `downloads`, asks where to save; cancelling the dialog saves
+/// nothing, and a path typed into it gets the file.
 #[test]
 fn downloads_granted_ask_where_to_save() {
-    let dir = app(r#"permissions = ["downloads"]"#, "");
-    let s = run(dir.path());
-    s.click("#download");
+    let (_dir, s, _) = remote(r#"permissions = ["downloads"]"#);
+    s.click("#get");
     let dialog = harness::wait_window("Save download");
     harness::press_keys(&dialog, "Escape");
     s.wait_for_log("download cancelled in the save dialog");
-    assert_eq!(saved(&s, "secret.txt"), Vec::<PathBuf>::new());
+    assert_eq!(saved(&s, "report.txt"), Vec::<PathBuf>::new());
 
-    s.click("#download");
+    s.click("#get");
+    wait_until(Duration::from_secs(10), || {
+        harness::x_windows("Save download").len() == 1
+    })
+    .expect("a second save dialog");
     let dialog = harness::wait_window("Save download");
     let target = s.home().join("chosen.txt");
     // GTK's file chooser takes a typed path in its name field.
@@ -298,10 +326,13 @@ fn downloads_granted_ask_where_to_save() {
     harness::type_text(&dialog, target.to_str().unwrap());
     harness::press_keys(&dialog, "Return");
     wait_until(Duration::from_secs(10), || {
-        std::fs::read_to_string(&target).is_ok_and(|t| t.starts_with("a file the page"))
+        std::fs::read_to_string(&target)
+            .is_ok_and(|t| t == "a report the remote page pushes onto the disk")
     })
     .unwrap_or_else(|| panic!("{} was not saved\n{}", target.display(), s.host_log()));
-    healthy(&s);
+    // Nowhere else.
+    assert_eq!(saved(&s, "report.txt"), Vec::<PathBuf>::new());
+    back_home(&s);
 }
 
 /// Clicks the middle of element `id` with the real pointer.
