@@ -359,10 +359,33 @@ fn xdotool(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The drop guard's half that a test can reach without a real drag: whatever the page does
+/// (even stopping the event in its own capture listener), a drop carrying files or a URL ends
+/// cancelled, which is what keeps WebKit from loading it; the page's own listeners still run.
+#[test]
+fn a_dropped_file_is_cancelled_before_webkit_can_load_it() {
+    let dir = app("", "");
+    let s = run(dir.path());
+    let outcome = s.js(
+        "const seen = [];
+         document.addEventListener('drop', e => { seen.push('page'); e.stopImmediatePropagation(); }, true);
+         const dt = new DataTransfer();
+         dt.setData('text/uri-list', 'file:///etc/passwd');
+         const over = new DragEvent('dragover', { dataTransfer: dt, cancelable: true, bubbles: true });
+         const drop = new DragEvent('drop', { dataTransfer: dt, cancelable: true, bubbles: true });
+         document.body.dispatchEvent(over);
+         document.body.dispatchEvent(drop);
+         return [over.defaultPrevented, drop.defaultPrevented, seen]",
+    );
+    assert_eq!(outcome, json!([true, true, ["page"]]));
+    healthy(&s);
+}
+
 /// A user drags a file (a link to a `file:` URL, the same `text/uri-list` a file manager
 /// offers) from another window and drops it on the page. Even with `allow-navigation`
 /// admitting `file:` URLs, the window stays on the app's page.
 #[test]
+#[ignore = "xdotool's pointer under Xvfb starts no GTK drag from the source window (the page sees no drop): the test cannot check its claim here"]
 fn a_dropped_file_never_navigates() {
     let dir = app(
         "",
@@ -384,36 +407,45 @@ fn a_dropped_file_never_navigates() {
     )
     .unwrap();
     let s = run(dir.path());
+    // What the page saw of the drag: proof that the drop really reached it.
+    s.js("window.__drag = [];
+         for (const t of ['dragenter', 'drop']) addEventListener(t, () => window.__drag.push(t));
+         return true");
     let from = harness::wait_window("Drop source");
     let target = harness::wait_window("WebKit attacks");
     std::thread::sleep(Duration::from_millis(500));
     // Press on the link in the source window, move in steps (GTK starts a drag past a
     // threshold), and release over the middle of the target page.
-    xdotool(&["mousemove", "--window", &from, "100", "60"]);
+    let _ = (&from, &target);
+    // Absolute positions: the source window is at x = 600, the target at the origin.
+    xdotool(&["mousemove", "--sync", "700", "60"]);
+    std::thread::sleep(Duration::from_millis(300));
     xdotool(&["mousedown", "1"]);
-    for (x, y) in [(110, 65), (130, 70), (160, 80)] {
-        xdotool(&[
-            "mousemove",
-            "--window",
-            &from,
-            &x.to_string(),
-            &y.to_string(),
-        ]);
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    for (x, y) in [(400, 200), (300, 220), (240, 240), (236, 244)] {
-        xdotool(&[
-            "mousemove",
-            "--window",
-            &target,
-            &x.to_string(),
-            &y.to_string(),
-        ]);
-        std::thread::sleep(Duration::from_millis(150));
+    std::thread::sleep(Duration::from_millis(300));
+    for (x, y) in [
+        (705, 62),
+        (712, 66),
+        (725, 70),
+        (745, 80),
+        (700, 100),
+        (600, 150),
+        (450, 200),
+        (300, 220),
+        (240, 240),
+        (236, 244),
+        (234, 246),
+    ] {
+        xdotool(&["mousemove", &x.to_string(), &y.to_string()]);
+        std::thread::sleep(Duration::from_millis(200));
     }
     xdotool(&["mouseup", "1"]);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(s.url(), "app://localhost/index.html");
+    let seen = s.js("return window.__drag");
+    assert!(
+        seen.as_array().is_some_and(|a| a.contains(&json!("drop"))),
+        "the drop never reached the page: {seen}"
+    );
     assert_eq!(s.js("return document.title"), json!("WebKit attacks"));
     healthy(&s);
 }
