@@ -259,6 +259,8 @@ pub fn window_changes(old: &Window, new: &Window) -> Vec<WindowChange> {
         focused: _,
         devtools,
         endpoints,
+        // Read from the generation in force at each WebKit request and page load.
+        permissions: _,
     } = new;
     if old.transparent != *transparent {
         // WebKitGTK picks the window's visual and the webview's background when they are

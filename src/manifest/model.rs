@@ -118,6 +118,57 @@ pub struct WindowSection {
     /// Endpoints this window may call: names or globs such as `notes.*`. Default: every
     /// declared endpoint. `[]` allows none.
     pub endpoints: Option<Vec<String>>,
+    /// What the window's pages may ask WebKit for; every other request is refused. Default
+    /// `[]`. Names: `geolocation`, `notifications`, `clipboard-read`, `media` (camera,
+    /// microphone, screen capture, WebRTC), `pointer-lock`, `eme` (encrypted media),
+    /// `storage-access` (a framed site's cookies), `downloads` (asks where to save).
+    #[schemars(with = "Option<Vec<Permission>>")]
+    pub permissions: Option<Vec<String>>,
+}
+
+/// A power of WebKit's that a window's page may be granted (`[[window]] permissions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Permission {
+    Geolocation,
+    Notifications,
+    ClipboardRead,
+    Media,
+    PointerLock,
+    Eme,
+    StorageAccess,
+    Downloads,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 8] = [
+        Permission::Geolocation,
+        Permission::Notifications,
+        Permission::ClipboardRead,
+        Permission::Media,
+        Permission::PointerLock,
+        Permission::Eme,
+        Permission::StorageAccess,
+        Permission::Downloads,
+    ];
+
+    /// The name written in the manifest.
+    pub fn name(self) -> &'static str {
+        match self {
+            Permission::Geolocation => "geolocation",
+            Permission::Notifications => "notifications",
+            Permission::ClipboardRead => "clipboard-read",
+            Permission::Media => "media",
+            Permission::PointerLock => "pointer-lock",
+            Permission::Eme => "eme",
+            Permission::StorageAccess => "storage-access",
+            Permission::Downloads => "downloads",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.name() == name)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

@@ -3,9 +3,10 @@
 //! manifest that validated cleanly. The same `App` runs from a folder, a packaged payload or
 //! files built into the host: nothing here names a place on disk.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+pub use super::model::Permission;
 use super::model::{self, ItemKind, Manifest, MenuItem, Predefined};
 use crate::source::{Lookup, Source, normal};
 
@@ -63,6 +64,8 @@ pub struct Window {
     pub devtools: bool,
     /// Endpoint grants (names or `*` patterns); `None` grants every declared endpoint.
     pub endpoints: Option<Vec<String>>,
+    /// What the window's pages may ask WebKit for; everything else is refused.
+    pub permissions: BTreeSet<Permission>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -420,5 +423,12 @@ fn window(w: &model::WindowSection, app_name: &str) -> Window {
         focused: w.focused.unwrap_or(true),
         devtools: w.devtools.unwrap_or(false),
         endpoints: w.endpoints.clone(),
+        // Validation refused unknown names.
+        permissions: w
+            .permissions
+            .iter()
+            .flatten()
+            .filter_map(|p| Permission::from_name(p))
+            .collect(),
     }
 }

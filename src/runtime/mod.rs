@@ -16,6 +16,7 @@ mod pool;
 mod scheme;
 mod tray;
 mod ui;
+mod webkit;
 mod window;
 
 use std::collections::HashMap;
@@ -96,6 +97,10 @@ pub struct Setup {
 
 /// Opens the app's windows and runs until the app quits. Returns only on a start-up error.
 pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
+    // First: it may start the host again, and must run before any thread does.
+    webkit::drop_inspector_env(
+        setup.mode == Mode::Dev || setup.opts.automation || app.windows.iter().any(|w| w.devtools),
+    );
     if app.security.cross_origin_isolated {
         share_memory_with_workers();
     }

@@ -188,6 +188,7 @@ pub fn open(
     for script in [&kit.console, &kit.dev].into_iter().flatten() {
         wb = wb.with_initialization_script_for_main_only(script.as_str(), true);
     }
+    wb = wb.with_initialization_script_for_main_only(super::webkit::DROP_GUARD, false);
     if let Some(script) = &kit.media {
         wb = wb.with_initialization_script_for_main_only(script.as_str(), false);
     }
@@ -230,6 +231,12 @@ pub fn open(
     );
     // The page is loaded once the scheme is there to serve it, and its requests name the window.
     super::scheme::set_label(&webview.webview(), &w.label);
+    super::webkit::install(
+        &webview.webview(),
+        &w.label,
+        Arc::clone(&kit.core),
+        kit.dev.is_some(),
+    );
     if let Some(scheme) = protocol {
         super::scheme::register(&webview.webview(), scheme)?;
     }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::super::model::{AppSection, DEFAULT_FRONTEND, Manifest, WindowSection};
+use super::super::model::{AppSection, DEFAULT_FRONTEND, Manifest, Permission, WindowSection};
 use super::super::path::KeyPath;
 use super::super::suggest::closest;
 use super::{Ctx, Diagnostic, icon_file, is_reverse_dns, problem, relative_inside, stays_inside};
@@ -200,6 +200,26 @@ pub(super) fn windows(cx: &mut Ctx, m: &Manifest, frontend_ok: bool) {
                     .suggest(closest(g, m.endpoints.keys().map(String::as_str)));
                 }
             }
+        }
+        permissions(cx, &p, w);
+    }
+}
+
+/// `permissions`: known names only, each once.
+fn permissions(cx: &mut Ctx, p: &KeyPath, w: &WindowSection) {
+    let Some(names) = &w.permissions else {
+        return;
+    };
+    let known = || Permission::ALL.iter().map(|p| p.name());
+    for (j, name) in names.iter().enumerate() {
+        let at = p.key("permissions").index(j);
+        if Permission::from_name(name).is_none() {
+            let list = known().collect::<Vec<_>>().join("`, `");
+            cx.error(at, format!("unknown permission `{name}`"))
+                .hint(format!("the permissions are `{list}`"))
+                .suggest(closest(name, known()));
+        } else if names[..j].contains(name) {
+            cx.warn(at, format!("permission `{name}` is listed twice"));
         }
     }
 }
