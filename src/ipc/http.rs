@@ -150,8 +150,7 @@ fn handle(
     }
     let bytes = header_text(req, header::CONTENT_TYPE.as_str())
         .is_some_and(|t| t.starts_with("application/octet-stream"));
-    let side = header_text(req, ARGS_HEADER)
-        .map(|s| percent_encoding::percent_decode_str(s).collect::<Vec<u8>>());
+    let side = header_text(req, ARGS_HEADER).map(decode_args_header);
     let body = match (bytes, &side) {
         (false, _) => Body::Json(req.body()),
         (true, None) => Body::Bytes(req.body()),
@@ -181,6 +180,13 @@ fn handle(
         Some(r) => router.handle_running(&call, r.running()),
         None => router.handle_running(&call, &Running::detached()),
     }
+}
+
+/// The JSON text an [`ARGS_HEADER`] carries (the bridge writes it with `encodeURIComponent`):
+/// percent-decoded once, byte for byte. A stray `%` stays as it is; whether the result is JSON
+/// is the router's to say (`bad_args`).
+pub fn decode_args_header(value: &str) -> Vec<u8> {
+    percent_encoding::percent_decode_str(value).collect()
 }
 
 /// The endpoint a call names: everything after [`PREFIX`], its query string included and
