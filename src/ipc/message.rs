@@ -224,8 +224,8 @@ mod tests {
             progress_script(5, 1.0, None),
             "window.apphost.__progress(5,1.0,null);"
         );
-        assert!(check_event_name("x").is_ok());
-        assert!(check_event_name(&"x".repeat(128)).is_ok());
+        assert_eq!(check_event_name("x"), Ok(()));
+        assert_eq!(check_event_name(&"x".repeat(128)), Ok(()));
         for bad in ["", "a\nb", "\u{0}"] {
             assert_eq!(check_event_name(bad).unwrap_err().code(), "bad_args");
         }
