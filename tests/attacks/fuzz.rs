@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::ipc::{Host, KEY, host};
 
 /// Cases per property when `PROPTEST_CASES` is not set: a debug run stays within seconds.
-const CASES: u32 = 256;
+const CASES: u32 = 4096;
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
@@ -69,12 +69,19 @@ fn path() -> impl Strategy<Value = String> {
         Just("".to_owned()),
         "[a-zA-Z0-9._~%-]{0,12}",
     ];
+    let root = prop_oneof![
+        Just(""),
+        Just("/__apphost/ipc"),
+        Just("/__apphost/reply"),
+        Just("/__apphost"),
+    ];
     (
+        root,
         prop::collection::vec(piece, 0..6),
         prop::option::of("[a-z0-9=&%]{0,12}"),
     )
-        .prop_map(|(pieces, query)| {
-            let mut p = format!("/{}", pieces.join("/"));
+        .prop_map(|(root, pieces, query)| {
+            let mut p = format!("{root}/{}", pieces.join("/"));
             if let Some(q) = query {
                 p.push('?');
                 p.push_str(&q);
@@ -84,6 +91,19 @@ fn path() -> impl Strategy<Value = String> {
 }
 
 fn header() -> impl Strategy<Value = (String, String)> {
+    prop_oneof![
+        // What a call of the app's own page carries, so that calls get past the caller check.
+        Just(("x-apphost-key".to_owned(), KEY.to_owned())),
+        Just((
+            "referer".to_owned(),
+            "app://localhost/index.html".to_owned()
+        )),
+        Just(("origin".to_owned(), "app://localhost".to_owned())),
+        any_header(),
+    ]
+}
+
+fn any_header() -> impl Strategy<Value = (String, String)> {
     let name = prop_oneof![
         Just("range".to_owned()),
         Just("origin".to_owned()),
@@ -207,6 +227,39 @@ proptest! {
             if status == 206 {
                 prop_assert!(res.headers().contains_key("content-range"), "{req:?}");
             }
+        }
+    }
+
+    /// Calls from the app's own page (the right origin and key) with any endpoint, content
+    /// type, call id, `X-Apphost-Args` and body: a well-formed answer, 200 only for a declared
+    /// endpoint.
+    #[test]
+    fn fuzz_keyed_calls_get_a_well_formed_answer(
+        endpoint in prop_oneof![Just("notes.save".to_owned()), Just("app.info".to_owned()), "[a-zA-Z.%?/_-]{0,16}"],
+        content_type in prop_oneof![Just("application/json"), Just("application/octet-stream"), Just("text/plain")],
+        call_id in prop::option::of(prop_oneof![any::<u64>().prop_map(|i| i.to_string()), "[ -~]{0,8}"]),
+        args in prop::option::of("[ -~]{0,24}"),
+        body in body(),
+    ) {
+        let mut b = http::Request::builder()
+            .method("POST")
+            .uri(format!("app://localhost/__apphost/ipc/{endpoint}"))
+            .header("referer", "app://localhost/index.html")
+            .header("x-apphost-key", KEY)
+            .header("content-type", content_type);
+        if let Some(id) = &call_id {
+            b = b.header("x-apphost-call", id.as_str());
+        }
+        if let Some(a) = &args {
+            b = b.header("x-apphost-args", a.as_str());
+        }
+        let Ok(req) = b.body(body) else { return Ok(()) };
+        let h = shared();
+        let generation = h.core.current();
+        let res = ipc::http::respond(&generation.router, &h.stash, &h.in_flight, "main", &req);
+        prop_assert!(check_ipc_answer(&res).is_ok(), "{:?}", check_ipc_answer(&res));
+        if res.status() == 200 {
+            prop_assert!(endpoint == "notes.save" || endpoint == "app.info", "{endpoint}");
         }
     }
 
