@@ -230,6 +230,11 @@ impl Inbox {
             let max = generation.router.max_payload();
             if data.len() > max {
                 Err(IpcError::TooLarge(max))
+            } else if !message::nests_within(&data, message::EVENT_DEPTH_MAX) {
+                Err(IpcError::BadArgs(format!(
+                    "event data nests deeper than {} levels",
+                    message::EVENT_DEPTH_MAX
+                )))
             } else {
                 Ok(())
             }
