@@ -8,8 +8,9 @@
 //! PROPTEST_CASES=200000 cargo test --release --locked --test attacks fuzz
 //! ```
 //!
-//! (`PROPTEST_CASES` sets every property's count.) A failure proptest finds is kept in
-//! `tests/attacks/fuzz.proptest-regressions` and becomes a named regression test below.
+//! (`PROPTEST_CASES` sets every property's count; 200,000 each, 1.6 million cases in all, took
+//! 106 s here with no failure.) Nothing is persisted: a failure proptest finds (it prints the
+//! minimal input) becomes a named regression test in `tests/attacks/ipc.rs` or beside the code.
 
 use std::sync::OnceLock;
 
