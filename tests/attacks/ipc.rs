@@ -399,6 +399,52 @@ fn huge_and_deep_payloads_are_clean_errors() {
     h.healthy();
 }
 
+/// A CORS preflight and a keyed call from look-alike origins: the preflight is refused (403)
+/// and no answer carries `Access-Control-Allow-Origin`, so a foreign page could not read an
+/// answer even if one were given; only the app's own origin is ever named in it.
+#[test]
+fn look_alike_origins_get_no_cors() {
+    let h = host();
+    let generation = h.core.current();
+    let send = |method: &str, origin: &str| {
+        let req = http::Request::builder()
+            .method(method)
+            .uri("app://localhost/__apphost/ipc/notes.save")
+            .header("origin", origin)
+            .header("x-apphost-key", KEY)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "x-apphost-key")
+            .body(b"{}".to_vec())
+            .unwrap();
+        let res = ipc::http::respond(&generation.router, &h.stash, &h.in_flight, "main", &req);
+        (
+            res.status().as_u16(),
+            res.headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap().to_owned()),
+        )
+    };
+    for origin in [
+        "app://localhost.evil",
+        "APP://LOCALHOST:80",
+        "app://localhost@evil",
+        "null",
+        "http://127.0.0.1:5173",
+    ] {
+        assert_eq!(
+            send("OPTIONS", origin),
+            (403, None),
+            "preflight from {origin}"
+        );
+        assert_eq!(send("POST", origin), (403, None), "call from {origin}");
+    }
+    assert_eq!(
+        send("POST", "app://localhost"),
+        (200, Some("app://localhost".to_owned()))
+    );
+    h.healthy();
+}
+
 // ---- In the real webview ----
 
 /// A local HTTP server: `/page.html` is a page of another origin; `/hold` answers only once
