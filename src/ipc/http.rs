@@ -41,6 +41,21 @@ pub fn respond(
     response
 }
 
+/// The answer to a call refused before it ran (`e`), with the headers [`respond`] gives.
+pub fn refuse(
+    router: &Router,
+    req: &Request<Vec<u8>>,
+    e: &IpcError,
+) -> Response<Cow<'static, [u8]>> {
+    let mut response = reply(
+        status(e),
+        "application/json",
+        e.to_json().to_string().into_bytes(),
+    );
+    allow_cross_origin(router, req, &mut response);
+    response
+}
+
 /// A page from a dev server (`apphost dev` with `[dev] url`) calls `app://` cross-origin: its
 /// requests carry `Origin`, and WebKit lets it read the answer only with CORS headers. They are
 /// given to exactly the origins the router accepts calls from; the key is still checked.
@@ -127,7 +142,7 @@ fn handle(
     window: &str,
     req: &Request<Vec<u8>>,
 ) -> Result<Encoded, IpcError> {
-    let endpoint = req.uri().path().strip_prefix(PREFIX).unwrap_or_default();
+    let endpoint = endpoint_of(req);
     super::trace_arrival(endpoint);
     check_caller(router, req)?;
     if req.method() != Method::POST {
@@ -135,8 +150,7 @@ fn handle(
     }
     let bytes = header_text(req, header::CONTENT_TYPE.as_str())
         .is_some_and(|t| t.starts_with("application/octet-stream"));
-    let side = header_text(req, ARGS_HEADER)
-        .map(|s| percent_encoding::percent_decode_str(s).collect::<Vec<u8>>());
+    let side = header_text(req, ARGS_HEADER).map(decode_args_header);
     let body = match (bytes, &side) {
         (false, _) => Body::Json(req.body()),
         (true, None) => Body::Bytes(req.body()),
@@ -168,6 +182,25 @@ fn handle(
     }
 }
 
+/// The JSON text an [`ARGS_HEADER`] carries (the bridge writes it with `encodeURIComponent`):
+/// percent-decoded once, byte for byte. A stray `%` stays as it is; whether the result is JSON
+/// is the router's to say (`bad_args`).
+pub fn decode_args_header(value: &str) -> Vec<u8> {
+    percent_encoding::percent_decode_str(value).collect()
+}
+
+/// The endpoint a call names: everything after [`PREFIX`], its query string included and
+/// nothing decoded, so that [`super::endpoint_name`] sees what the page sent
+/// (`ipc/notes.save?x` names `notes.save?x`, which is refused, never `notes.save`). The bridge
+/// writes a name through `encodeURIComponent`, which leaves every well-formed name as it is.
+pub fn endpoint_of(req: &Request<Vec<u8>>) -> &str {
+    req.uri()
+        .path_and_query()
+        .map_or("", |p| p.as_str())
+        .strip_prefix(PREFIX)
+        .unwrap_or_default()
+}
+
 fn stashed(
     router: &Router,
     stash: &Stash,
@@ -187,7 +220,8 @@ fn stashed(
 
 /// WebKit sends no `Origin` with a same-origin request to a custom scheme, but it does send the
 /// `Referer`; a cross-origin request carries `Origin`. So: Origin first, else the referring
-/// page's origin, else unknown (refused).
+/// page's origin, else unknown (refused). The key is read from [`KEY_HEADER`] only, where the
+/// bridge puts it: never from the query string or the body (a form cannot set a header).
 fn check_caller(router: &Router, req: &Request<Vec<u8>>) -> Result<(), IpcError> {
     let referer = header_text(req, header::REFERER.as_str()).and_then(origin_of);
     let origin = header_text(req, header::ORIGIN.as_str()).or(referer.as_deref());
@@ -198,9 +232,16 @@ fn header_text<'a>(req: &'a Request<Vec<u8>>, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// `scheme://host[:port]` of a URL.
+/// `scheme://host[:port]` of a URL, parsed (never matched as a string prefix): the scheme as
+/// the URL parser lowercases it, the host as it serialises it (`app://` is not a special scheme,
+/// so `app://LOCALHOST` keeps its case and is not `app://localhost`), the port when it is not
+/// the scheme's default. A URL with credentials in it (`app://localhost@evil/`,
+/// `app://user@localhost/`) has no origin here: no page of the app is ever such a URL.
 pub fn origin_of(url: &str) -> Option<String> {
     let u = url::Url::parse(url).ok()?;
+    if !u.username().is_empty() || u.password().is_some() {
+        return None;
+    }
     let host = u.host_str()?;
     Some(match u.port() {
         Some(p) => format!("{}://{host}:{p}", u.scheme()),

@@ -104,6 +104,40 @@ pub fn check_event_name(name: &str) -> Result<(), IpcError> {
     Ok(())
 }
 
+/// How deep event data may nest: serde_json's own limit, which call arguments meet when they
+/// are parsed. Event data is passed on as text, so it is measured instead.
+pub const EVENT_DEPTH_MAX: usize = 128;
+
+/// Whether the JSON `text` nests at most `max` arrays and objects deep: a scan of the brackets
+/// outside strings, in constant memory. Data nested deeper is refused rather than handed to every
+/// page, whose script parser could overflow its stack on it and lose the rest of the batch.
+pub fn nests_within(text: &str, max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
+}
+
 /// The script that settles call `id` in the page: `__reply(id, 1, value)` for a JSON answer,
 /// `(id, 0, {code, message})` for a refusal, `(id, 2, "token")` when the answer waits in the
 /// stash for the bridge to fetch.
@@ -187,6 +221,19 @@ mod tests {
     }
 
     #[test]
+    fn nesting_is_measured_outside_strings() {
+        assert!(nests_within("null", 0));
+        assert!(nests_within("[[1]]", 2));
+        assert!(!nests_within("[[1]]", 1));
+        assert!(nests_within(r#"{"a":"[[[[\"[["}"#, 1));
+        assert!(!nests_within(r#"{"a":{"b":[]}}"#, 2));
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(!nests_within(&deep, EVENT_DEPTH_MAX));
+        let edge = format!("{}{}", "[".repeat(128), "]".repeat(128));
+        assert!(nests_within(&edge, EVENT_DEPTH_MAX));
+    }
+
+    #[test]
     fn replies_inline_or_through_the_stash() {
         let stash = Stash::default();
         let s = reply_script(3, Ok(Encoded::Json(b"{\"a\":1}".to_vec())), &stash, "main");
@@ -224,8 +271,8 @@ mod tests {
             progress_script(5, 1.0, None),
             "window.apphost.__progress(5,1.0,null);"
         );
-        assert!(check_event_name("x").is_ok());
-        assert!(check_event_name(&"x".repeat(128)).is_ok());
+        assert_eq!(check_event_name("x"), Ok(()));
+        assert_eq!(check_event_name(&"x".repeat(128)), Ok(()));
         for bad in ["", "a\nb", "\u{0}"] {
             assert_eq!(check_event_name(bad).unwrap_err().code(), "bad_args");
         }

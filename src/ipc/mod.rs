@@ -201,8 +201,9 @@ impl Router {
         if call.body.len() > self.max_payload {
             return Err(IpcError::TooLarge(self.max_payload));
         }
-        let Some(endpoint) = self.endpoints.get(call.endpoint) else {
-            return Err(IpcError::NotFound(call.endpoint.to_owned()));
+        let name = endpoint_name(call.endpoint)?;
+        let Some(endpoint) = self.endpoints.get(name) else {
+            return Err(IpcError::NotFound(name.to_owned()));
         };
         if !self.granted(call.window, call.endpoint) {
             return Err(IpcError::Forbidden(format!(
@@ -254,6 +255,20 @@ impl Router {
         self.endpoints
             .get(endpoint)
             .is_some_and(|e| self.dispatch.is_quick(e))
+    }
+}
+
+/// The one canonical form of an endpoint name, shared by both transports: the name exactly as
+/// the manifest validates it (dot-separated ASCII letters, digits, `_` and `-`). Nothing is
+/// "fixed up": no case folding, no percent-decoding, no trimming of a trailing `/` or of a
+/// `?query`, no Unicode normalisation. So `Notes.Save`, `notes%2Esave`, `notes.save/`,
+/// `notes.save?x` or a fullwidth or Cyrillic look-alike never reach `notes.save`: a name that is
+/// not well-formed is refused as `not_found`, as an undeclared one is.
+pub fn endpoint_name(raw: &str) -> Result<&str, IpcError> {
+    if crate::manifest::is_endpoint_name(raw) {
+        Ok(raw)
+    } else {
+        Err(IpcError::NotFound(raw.to_owned()))
     }
 }
 

@@ -565,3 +565,89 @@ fn a_call_cancelled_before_it_starts_does_not_start() {
     );
     assert_eq!(code(r.handle_running(&c, &Running::detached())), "ok");
 }
+
+#[test]
+fn endpoint_names_are_taken_exactly() {
+    assert_eq!(endpoint_name("notes.save"), Ok("notes.save"));
+    assert_eq!(
+        endpoint_name("Notes.Save"),
+        Ok("Notes.Save"),
+        "well-formed, but another name"
+    );
+    for raw in [
+        "notes%2Esave",
+        "notes%2esave",
+        "notes.save/",
+        "notes.save?x",
+        "notes.save#x",
+        " notes.save",
+        "notes..save",
+        "ｎotes.save",
+        "nоtes.save",
+        "notes.save\u{0}",
+        "",
+    ] {
+        assert_eq!(
+            endpoint_name(raw).map_err(|e| e.code()),
+            Err("not_found"),
+            "{raw:?}"
+        );
+    }
+    // The app:// transport names the endpoint with its query string, undecoded.
+    let r = router();
+    let key = r.key().to_owned();
+    for path in [
+        "notes.save?x",
+        "notes.save/",
+        "notes%2Esave",
+        "Notes.Save",
+        "notes.save%3Fx",
+        "%EF%BD%8Eotes.save",
+    ] {
+        let req = ::http::Request::builder()
+            .method("POST")
+            .uri(format!("app://localhost/__apphost/ipc/{path}"))
+            .header("origin", "app://localhost")
+            .header(http::KEY_HEADER, key.as_str())
+            .body(b"{}".to_vec())
+            .unwrap();
+        assert_eq!(http::endpoint_of(&req), path);
+        let res = respond(&r, &stash::Stash::default(), "main", &req);
+        assert_eq!(res.status(), 404, "{path}");
+    }
+}
+
+#[test]
+fn origins_are_parsed_exactly() {
+    for (url, origin) in [
+        ("app://localhost/index.html", Some("app://localhost")),
+        ("app://localhost", Some("app://localhost")),
+        ("APP://localhost/", Some("app://localhost")),
+        ("app://LOCALHOST/", Some("app://LOCALHOST")),
+        ("app://localhost:80/", Some("app://localhost:80")),
+        ("app://localhost:0/", Some("app://localhost:0")),
+        ("app://localhost.evil/", Some("app://localhost.evil")),
+        ("app://localhost@evil/", None),
+        ("app://user:pw@localhost/", None),
+        ("http://localhost:80/", Some("http://localhost")),
+        ("null", None),
+        ("", None),
+        ("about:blank", None),
+    ] {
+        assert_eq!(http::origin_of(url).as_deref(), origin, "{url}");
+    }
+    let r = router();
+    for origin in [
+        "app://localhost.evil",
+        "app://LOCALHOST",
+        "APP://LOCALHOST:80",
+        "app://localhost:0",
+        "app://localhost/",
+        "app://localhost@evil",
+        "null",
+        " app://localhost",
+    ] {
+        assert!(!r.accepts_origin(origin), "{origin}");
+    }
+    assert!(r.accepts_origin("app://localhost"));
+}

@@ -82,6 +82,13 @@
     const bytes = bytesOf(args);
     const text = bytes ? null : json(args);
     const side = bytes && bytes.side ? encodeURIComponent(json(bytes.side)) : null;
+    // Refused here, unsent, when surely past the host's limit (a string's length in UTF-16
+    // units is at most its UTF-8 size): WebKit copies a request body whole into the host
+    // before the host can refuse it, so a 1 GiB argument would cost the host that much.
+    const size = bytes ? bytes.data.byteLength + (side === null ? 0 : side.length) : text.length;
+    if (size > CONFIG.maxPayload) {
+      throw error("too_large", `the arguments are larger than the ${CONFIG.maxPayload} bytes allowed (security.max-payload)`);
+    }
     const id = nextId++;
     const headers = { "X-Apphost-Key": KEY, "X-Apphost-Call": String(id) };
     const path = `ipc/${encodeURIComponent(endpoint)}`;

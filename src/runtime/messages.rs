@@ -9,6 +9,7 @@
 //! anything while other calls are in flight, is answered through [`UserEvent::Deliver`] and
 //! batched, one script per window per turn.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -35,6 +36,56 @@ const SPIN: Duration = Duration::from_micros(100);
 /// never on the pool of quick calls.
 const OWN_THREADS: usize = 64;
 
+/// At most this many calls of one window, over both transports together, are queued or
+/// running at once. A page that floods the host (a runaway loop, a hostile script) gets every
+/// call past it refused at once with `unavailable`, so that queued calls (each holding its
+/// arguments) cost bounded memory, and its later calls are answered again once some finish.
+pub const MAX_CALLS_PER_WINDOW: usize = 1024;
+
+/// How many calls each window has queued or running, bounded by [`MAX_CALLS_PER_WINDOW`].
+#[derive(Default)]
+pub struct Admissions {
+    counts: Mutex<HashMap<String, usize>>,
+}
+
+/// A call's place among its window's calls; dropping it (once the call is answered) frees it.
+pub struct Admission {
+    table: Arc<Admissions>,
+    window: String,
+}
+
+impl Admissions {
+    /// A place for one more call of `window`, or `unavailable` when it has
+    /// [`MAX_CALLS_PER_WINDOW`] calls queued or running already.
+    pub fn admit(self: &Arc<Self>, window: &str) -> Result<Admission, IpcError> {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let n = counts.entry(window.to_owned()).or_insert(0);
+        if *n >= MAX_CALLS_PER_WINDOW {
+            return Err(IpcError::Unavailable(format!(
+                "this window has {MAX_CALLS_PER_WINDOW} calls in flight already: \
+                 wait for some to finish"
+            )));
+        }
+        *n += 1;
+        Ok(Admission {
+            table: Arc::clone(self),
+            window: window.to_owned(),
+        })
+    }
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut counts = self.table.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = counts.get_mut(&self.window) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                counts.remove(&self.window);
+            }
+        }
+    }
+}
+
 /// What every window's message handler shares.
 pub struct Calls {
     /// Each call runs on the generation in force when it arrives, to its end.
@@ -48,6 +99,8 @@ pub struct Calls {
     pub own_threads: Arc<AtomicUsize>,
     /// The calls pages may cancel, and where their progress goes.
     pub tracked: Arc<InFlight>,
+    /// How many calls each window has queued or running (both transports).
+    pub admitted: Arc<Admissions>,
 }
 
 impl Calls {
@@ -117,6 +170,19 @@ impl Inbox {
 
     fn call(&self, generation: Arc<Generation>, id: u64, endpoint: String, args: String) {
         crate::ipc::trace_arrival(&endpoint);
+        let admission = match self.calls.admitted.admit(&self.label) {
+            Ok(a) => a,
+            Err(e) => {
+                // Answered through the event loop, batched with other answers: a flood of
+                // refusals costs one script per window per turn, not one each.
+                let script = message::reply_script(id, Err(e), &self.calls.stash, &self.label);
+                let _ = self.calls.proxy.send_event(UserEvent::Deliver {
+                    label: self.label.clone(),
+                    script,
+                });
+                return;
+            }
+        };
         let quick = generation.router.is_quick(&endpoint);
         let wait = quick && self.in_flight.load(Ordering::Acquire) == 0;
         self.in_flight.fetch_add(1, Ordering::AcqRel);
@@ -147,6 +213,7 @@ impl Inbox {
                 });
                 let script = message::reply_script(id, result, &calls.stash, &label);
                 in_flight.fetch_sub(1, Ordering::AcqRel);
+                drop(admission);
                 if let Some(script) = slot.fill(script) {
                     let _ = calls.proxy.send_event(UserEvent::Deliver { label, script });
                 }
@@ -163,6 +230,11 @@ impl Inbox {
             let max = generation.router.max_payload();
             if data.len() > max {
                 Err(IpcError::TooLarge(max))
+            } else if !message::nests_within(&data, message::EVENT_DEPTH_MAX) {
+                Err(IpcError::BadArgs(format!(
+                    "event data nests deeper than {} levels",
+                    message::EVENT_DEPTH_MAX
+                )))
             } else {
                 Ok(())
             }
@@ -251,6 +323,25 @@ impl Slot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_has_at_most_its_bound_of_calls() {
+        let table = Arc::new(Admissions::default());
+        let held: Vec<Admission> = (0..MAX_CALLS_PER_WINDOW)
+            .map(|_| table.admit("main").unwrap())
+            .collect();
+        let refused = table.admit("main").err().unwrap();
+        assert_eq!(refused.code(), "unavailable");
+        // Another window is not held up by this one's flood.
+        let other = table.admit("other").unwrap();
+        drop(other);
+        drop(held);
+        assert!(
+            table.counts.lock().unwrap().is_empty(),
+            "nothing left behind"
+        );
+        assert!(table.admit("main").is_ok());
+    }
 
     #[test]
     fn a_slot_hands_over_once() {

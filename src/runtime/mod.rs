@@ -210,6 +210,7 @@ pub fn run(app: App, setup: Setup) -> anyhow::Result<()> {
         proxy: proxy.clone(),
         own_threads: Arc::default(),
         tracked,
+        admitted: Arc::default(),
     });
     let mut kit = window::Kit {
         bridge: String::new(),
@@ -401,8 +402,23 @@ fn protocol_handler(calls: Arc<messages::Calls>) -> scheme::Handler {
             || path
                 .strip_prefix(ipc::http::PREFIX)
                 .is_none_or(|endpoint| generation.router.is_quick(endpoint));
+        // A call is admitted before it queues: past its window's bound it is refused here,
+        // without holding its body in a queue.
+        let admission = if ipc {
+            match calls.admitted.admit(&window) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    let refusal = ipc::http::refuse(&generation.router, &request, &e);
+                    responder.respond(refusal.map(protocol::Body::Bytes));
+                    return;
+                }
+            }
+        } else {
+            None
+        };
         let job_calls = Arc::clone(&calls);
         calls.spawn(quick, move || {
+            let _admission = admission;
             let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 if request.uri().path() == protocol::WAITING_PATH {
                     protocol::waiting_page()

@@ -14,6 +14,7 @@ mod harness;
 
 mod csp;
 mod files;
+mod fuzz;
 mod ipc;
 mod navigation;
 mod package;

@@ -325,8 +325,8 @@ fn clipboard_and_dialogs() {
     );
     let d = harness::wait_window("Sure?");
     assert_eq!(
-        call(&s, "app.info", "null")[0],
-        "ok",
+        call(&s, "app.info", "null")[1]["id"],
+        APP_ID,
         "the page answers while a dialog is open"
     );
     harness::press_keys(&d, "Return");
@@ -398,31 +398,66 @@ fn refusals_reach_nothing() {
     assert_eq!(
         events(&s, "limited:report"),
         [json!(["limited:report", {
-            "info": ["ok", "object"],
+            "info": ["ok", APP_ID],
             "store": ["err", "forbidden"],
             "echo": ["err", "forbidden"],
             "dialog": ["err", "forbidden"],
         }, "limited"])]
     );
-    // The sandboxed iframe: no bridge; a posted call or event with a guessed key, or none, and
-    // fetches with or without one, have no effect.
+    // The sandboxed iframe (an opaque origin): no bridge, but WebKit's message handler is
+    // there, and its three posts (a call and an event with a guessed key, an event with none)
+    // reach the host, which refuses them for the key: its posts arrive as the main frame's, so
+    // the origin check passes them. Its fetches to app:// never reach the host: WebKit refuses
+    // a cross-origin request from an opaque origin to the custom scheme (the same-origin
+    // fetches below are the ones that test the key over app://).
     s.wait_for_js("return window.frameReport !== null");
     let frame = s.js("return window.frameReport");
-    assert_eq!(frame["bridge"], "undefined", "{frame}");
-    assert_ne!(frame["fetchKeyed"], 200, "{frame}");
-    assert_ne!(frame["fetchBare"], 200, "{frame}");
+    assert_eq!(
+        frame,
+        json!({
+            "bridge": "undefined",
+            "origin": "null",
+            "handler": "object",
+            "fetchKeyed": "failed",
+            "fetchBare": "failed",
+        })
+    );
+    let key_refusal = "ignored a posted message: the call does not carry this launch's key";
+    harness::wait_until(Duration::from_secs(5), || {
+        s.host_log().matches(key_refusal).count() == 3
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the frame's posts were not refused for their key:\n{}",
+            s.host_log()
+        )
+    });
     // A keyless call posted by the page itself (a script that bypasses the bridge).
     s.js(
         "window.webkit.messageHandlers.ipc.postMessage(JSON.stringify(
            { t: 'c', i: 1, e: 'store.set', a: { key: 'keyless', value: 1 } })); return true",
     );
-    // Without the key over app:// too.
+    harness::wait_until(Duration::from_secs(5), || {
+        s.host_log().matches(key_refusal).count() == 4
+    })
+    .expect("the keyless post was refused for its key");
+    // Without the key over app:// too, and with a wrong one, from the app's own page.
     let status = s.js_async(
         "fetch('app://localhost/__apphost/ipc/store.set', { method: 'POST',
            body: JSON.stringify({ key: 'fetched', value: 1 }) })
            .then(async r => done([r.status, (await r.json()).code]))",
     );
     assert_eq!(status, json!([403, "forbidden"]));
+    let status = s.js_async(
+        "fetch('app://localhost/__apphost/ipc/store.set', { method: 'POST',
+           headers: { 'X-Apphost-Key': 'f'.repeat(64), 'Content-Type': 'application/json' },
+           body: JSON.stringify({ key: 'wrong-key', value: 1 }) })
+           .then(async r => done([r.status, await r.json()]))",
+    );
+    assert_eq!(
+        status,
+        json!([403, { "code": "forbidden", "message": "the call does not carry this launch's key" }])
+    );
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         call(&s, "store.keys", "null"),
