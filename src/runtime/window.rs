@@ -10,16 +10,12 @@ use tao::dpi::{LogicalPosition, LogicalSize, PhysicalPosition};
 use tao::event_loop::{EventLoopProxy, EventLoopWindowTarget};
 use tao::platform::unix::WindowExtUnix;
 use tao::window::{Fullscreen, Icon, Window, WindowBuilder};
-use wry::{
-    NewWindowResponse, WebContext, WebView, WebViewBuilder, WebViewBuilderExtUnix,
-    WebViewExtUnix as _,
-};
+use wry::{WebContext, WebView, WebViewBuilder, WebViewBuilderExtUnix, WebViewExtUnix as _};
 
 use super::UserEvent;
 use super::messages::{Calls, Inbox};
 use crate::generation::{Core, Generation};
 use crate::manifest;
-use crate::navigation;
 use crate::protocol::Origins;
 
 /// Everything a window's webview shares with the others.
@@ -159,8 +155,6 @@ pub fn open(
         .default_vbox()
         .context("the window has no GTK box to hold the webview")?;
 
-    let nav = Arc::clone(&kit.core);
-    let popup = Arc::clone(&kit.core);
     let start = if kit.waiting {
         format!(
             "{}{}",
@@ -175,16 +169,7 @@ pub fn open(
         .with_devtools(w.devtools || kit.dev.is_some())
         .with_transparent(w.transparent)
         .with_focused(w.focused)
-        .with_initialization_script_for_main_only(kit.bridge.as_str(), true)
-        .with_navigation_handler(move |url| {
-            let g = nav.current();
-            navigation::decide(&url, &g.app.security, &g.origins, false)
-        })
-        .with_new_window_req_handler(move |url, _| {
-            let g = popup.current();
-            navigation::decide(&url, &g.app.security, &g.origins, true);
-            NewWindowResponse::Deny
-        });
+        .with_initialization_script_for_main_only(kit.bridge.as_str(), true);
     for script in [&kit.console, &kit.dev].into_iter().flatten() {
         wb = wb.with_initialization_script_for_main_only(script.as_str(), true);
     }
@@ -230,6 +215,7 @@ pub fn open(
     );
     // The page is loaded once the scheme is there to serve it, and its requests name the window.
     super::scheme::set_label(&webview.webview(), &w.label);
+    super::policy::guard(&webview.webview(), Arc::clone(&kit.core)); // every hop, every frame
     if let Some(scheme) = protocol {
         super::scheme::register(&webview.webview(), scheme)?;
     }
