@@ -125,6 +125,13 @@ pub fn navigate(nav: &Navigation, sec: &Security, origins: &Origins) -> Decision
     let local = scheme
         .as_deref()
         .is_some_and(|s| LOCAL_DOCUMENTS.contains(&s));
+    if let Some(s) = scheme
+        .as_deref()
+        .filter(|s| NEVER_TOP_LEVEL.contains(s) && !LOCAL_DOCUMENTS.contains(s))
+    {
+        // Not for frames either (and WebKit asks nothing more of `view-source:`).
+        return Decision::Refuse(format!("`{s}:` is never loaded, whatever the patterns say"));
+    }
     match classify(url, sec, origins) {
         _ if local && !nav.new_window => Decision::Load, // checked again with the response
         Verdict::Allow if !nav.new_window => Decision::Load,

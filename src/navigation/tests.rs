@@ -111,6 +111,18 @@ fn every_hop_is_decided() {
     assert_eq!(d(nav("data:text/html,x")), Decision::Load);
     assert_eq!(d(nav("about:srcdoc")), Decision::Load);
     assert!(refused(nav("view-source:app://localhost/")));
+    let named = security(&["view-source:*", "file:*", "javascript:*"], &[]);
+    for url in [
+        "view-source:https://ok.com/",
+        "file:///etc/passwd",
+        "javascript:1",
+    ] {
+        let n = nav(url);
+        assert!(
+            matches!(navigate(&n, &named, &app), Decision::Refuse(_)),
+            "{url}"
+        );
+    }
     assert!(refused(nav("file:///etc/passwd")));
     assert!(refused(nav("javascript:alert(1)")));
 }

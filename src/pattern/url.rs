@@ -17,7 +17,7 @@
 //!   - userinfo, `?` and `#` cannot be written in a pattern.
 //! - `scheme:rest` (opaque, e.g. `mailto:*`, `zoommtg:*`): the scheme is literal and `rest`, with
 //!   `*` wildcards, is matched against everything after `scheme:`. Web schemes (`http`, `https`,
-//!   `ws`, `wss`, `ftp`, `file`) must use the hierarchical form.
+//!   `ws`, `wss`, `ftp`) must use the hierarchical form.
 //!
 //! A URL with userinfo (`https://ok.com@evil.net/`, `https://user:pw@ok.com/`) matches no
 //! pattern at all.
@@ -66,7 +66,7 @@ enum PortPattern {
 }
 
 /// Schemes whose URLs must be written `scheme://host/…`.
-const WEB_SCHEMES: &[&str] = &["http", "https", "ws", "wss", "ftp", "file"];
+const WEB_SCHEMES: &[&str] = &["http", "https", "ws", "wss", "ftp"];
 
 fn error(message: String, hint: &str) -> PatternError {
     PatternError {
