@@ -18,6 +18,11 @@ use crate::harness::{self, Session, wait_until};
 const HOME: &str = "app://localhost/index.html";
 const ID: &str = "dev.apphost.test.attacks-nav";
 
+/// A response: status, extra headers, body.
+type Reply = (u16, Vec<(String, String)>, String);
+/// A server's pages, by request target.
+type Routes = fn(&str) -> Reply;
+
 /// A local HTTP server that answers from a fixed table and records every request it gets as
 /// `Host` header + path.
 struct Server {
@@ -26,7 +31,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(routes: fn(&str) -> (u16, Vec<(String, String)>, String)) -> Server {
+    fn start(routes: Routes) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -52,11 +57,7 @@ impl Server {
     }
 }
 
-fn answer(
-    stream: TcpStream,
-    routes: fn(&str) -> (u16, Vec<(String, String)>, String),
-    log: &Mutex<Vec<String>>,
-) {
+fn answer(stream: TcpStream, routes: Routes, log: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(&stream);
     let mut line = String::new();
     if reader.read_line(&mut line).is_err() {
@@ -89,7 +90,7 @@ fn answer(
     let _ = (&stream).write_all(out.as_bytes());
 }
 
-fn page(body: &str) -> (u16, Vec<(String, String)>, String) {
+fn page(body: &str) -> Reply {
     (
         200,
         vec![],
@@ -98,7 +99,7 @@ fn page(body: &str) -> (u16, Vec<(String, String)>, String) {
 }
 
 /// The hostile server: a page that says it was reached.
-fn evil_routes(_: &str) -> (u16, Vec<(String, String)>, String) {
+fn evil_routes(_: &str) -> Reply {
     page("<title>evil</title>")
 }
 
@@ -113,7 +114,7 @@ struct Scene {
 
 /// The allowed server's pages. Their attacks need the hostile server's port: they read it from
 /// the query (`?evil=PORT`).
-fn allowed_routes(path: &str) -> (u16, Vec<(String, String)>, String) {
+fn allowed_routes(path: &str) -> Reply {
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let evil = query.strip_prefix("evil=").unwrap_or("1");
     let to = format!("http://127.0.0.1:{evil}");
