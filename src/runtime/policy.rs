@@ -1,7 +1,8 @@
 //! The navigation guard on WebKit's own `decide-policy` signal (wry's navigation handler sees
 //! only the URL). WebKit asks here for every hop of every frame: a link, `location=`, a meta
 //! refresh, each HTTP redirect (`is_redirect`), a frame setting `top.location`; `window.open`
-//! and `target=_blank` as new-window actions; and once more with each frame's response, where it
+//! and `target=_blank` as new-window actions (a script's `window.open` goes to wry's new-window
+//! handler instead, [`new_window`]); and once more with each frame's response, where it
 //! says whether the response would fill the window. The decisions are `crate::navigation`'s.
 //!
 //! Seen on WebKitGTK 2.50: a subframe's navigation is asked about exactly like the main
@@ -47,6 +48,20 @@ pub fn guard(webview: &webkit2gtk::WebView, core: Arc<Core>) {
         }
         _ => false,
     });
+}
+
+/// `window.open` from script: WebKit asks `create` (wry's new-window handler) without a policy
+/// decision first. It does so only during a user's action (WebKit's default refuses pop-ups
+/// otherwise, `javascript-can-open-windows-automatically`), so the URL may be handed over.
+pub fn new_window(url: &str, core: &Core) {
+    let nav = Navigation {
+        url,
+        new_window: true,
+        redirect: false,
+        user_action: true,
+    };
+    let g = core.current();
+    navigation::decide(&nav, &g.app.security, &g.origins);
 }
 
 fn navigation_allowed(decision: &PolicyDecision, new_window: bool, core: &Core) -> bool {

@@ -10,7 +10,10 @@ use tao::dpi::{LogicalPosition, LogicalSize, PhysicalPosition};
 use tao::event_loop::{EventLoopProxy, EventLoopWindowTarget};
 use tao::platform::unix::WindowExtUnix;
 use tao::window::{Fullscreen, Icon, Window, WindowBuilder};
-use wry::{WebContext, WebView, WebViewBuilder, WebViewBuilderExtUnix, WebViewExtUnix as _};
+use wry::{
+    NewWindowResponse, WebContext, WebView, WebViewBuilder, WebViewBuilderExtUnix,
+    WebViewExtUnix as _,
+};
 
 use super::UserEvent;
 use super::messages::{Calls, Inbox};
@@ -155,6 +158,7 @@ pub fn open(
         .default_vbox()
         .context("the window has no GTK box to hold the webview")?;
 
+    let popup = Arc::clone(&kit.core);
     let start = if kit.waiting {
         format!(
             "{}{}",
@@ -169,7 +173,11 @@ pub fn open(
         .with_devtools(w.devtools || kit.dev.is_some())
         .with_transparent(w.transparent)
         .with_focused(w.focused)
-        .with_initialization_script_for_main_only(kit.bridge.as_str(), true);
+        .with_initialization_script_for_main_only(kit.bridge.as_str(), true)
+        .with_new_window_req_handler(move |url, _| {
+            super::policy::new_window(&url, &popup);
+            NewWindowResponse::Deny
+        });
     for script in [&kit.console, &kit.dev].into_iter().flatten() {
         wb = wb.with_initialization_script_for_main_only(script.as_str(), true);
     }
