@@ -72,7 +72,7 @@ impl Generation {
                 core.source.describe(&app.frontend)
             )
         })?;
-        let host = Host::build(&app, Arc::clone(&core.source), &core.lasting, &origins);
+        let host = Host::build(&app, Arc::clone(&core.source), &core.lasting);
         let scripts = Arc::clone(host.scripts());
         if let Some(emit) = &core.emit {
             let emit = Arc::clone(emit);

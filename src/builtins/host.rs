@@ -11,7 +11,6 @@ use super::store::Store;
 use crate::ipc::{Args, Dispatch, IpcError, Reply, Running};
 use crate::manifest::{App, Endpoint, Handler, Security};
 use crate::navigation;
-use crate::protocol::Origins;
 use crate::script::Scripts;
 use crate::source::Source;
 
@@ -93,7 +92,6 @@ pub struct Builtins {
     name: String,
     version: Option<String>,
     security: Security,
-    origins: Origins,
     store: Arc<Store>,
     dirs: super::paths::AppDirs,
     max_payload: u64,
@@ -102,13 +100,12 @@ pub struct Builtins {
 }
 
 impl Builtins {
-    pub fn new(app: &App, lasting: &Lasting, origins: &Origins) -> Builtins {
+    pub fn new(app: &App, lasting: &Lasting) -> Builtins {
         Builtins {
             id: app.id.clone(),
             name: app.name.clone(),
             version: app.version.clone(),
             security: app.security.clone(),
-            origins: origins.clone(),
             store: Arc::clone(&lasting.store),
             dirs: lasting.dirs.clone(),
             max_payload: app.security.max_payload,
@@ -128,12 +125,12 @@ impl Host {
     /// The handlers of `app` (whose files are in `source`), with a store and data folders of
     /// their own (tests, benches).
     pub fn new(app: &App, source: Arc<dyn Source>, dirs: &super::paths::AppDirs, ui: Ui) -> Host {
-        Host::build(app, source, &Lasting::new(dirs, ui), &Origins::app())
+        Host::build(app, source, &Lasting::new(dirs, ui))
     }
 
     /// The handlers of one generation of `app`, sharing what lasts across generations.
-    pub fn build(app: &App, source: Arc<dyn Source>, lasting: &Lasting, origins: &Origins) -> Host {
-        let builtins = Arc::new(Builtins::new(app, lasting, origins));
+    pub fn build(app: &App, source: Arc<dyn Source>, lasting: &Lasting) -> Host {
+        let builtins = Arc::new(Builtins::new(app, lasting));
         let scripts = Scripts::new(
             app,
             source,
@@ -319,16 +316,15 @@ impl Builtins {
         }
     }
 
-    /// Opens a URL with the system's handler, only if `security.open-external` allows it.
+    /// Opens a URL with the system's handler if `security.open-external` allows it and it is
+    /// safe to hand over (`navigation::external_url`); what is opened is the normalised URL.
     fn shell_open(&self, args: &Value) -> Result<Value, IpcError> {
-        let url = string_arg(args, "url")?;
-        if navigation::classify(url, &self.security, &self.origins) != navigation::Verdict::External
-        {
-            return Err(IpcError::Forbidden(format!(
-                "`{url}` does not match security.open-external"
-            )));
-        }
-        navigation::open_external(url);
+        let raw = string_arg(args, "url")?;
+        let url = navigation::external_url(raw, &self.security).map_err(|why| {
+            tracing::warn!("shell.open refused {}: {why}", raw.escape_debug());
+            IpcError::Forbidden(format!("`{}` is not opened: {why}", raw.escape_debug()))
+        })?;
+        navigation::open_external(&url);
         Ok(Value::Null)
     }
 }

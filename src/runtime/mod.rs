@@ -12,6 +12,7 @@ mod glib_log;
 mod menu;
 mod messages;
 mod ops;
+mod policy;
 mod pool;
 mod scheme;
 mod tray;

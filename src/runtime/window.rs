@@ -19,7 +19,6 @@ use super::UserEvent;
 use super::messages::{Calls, Inbox};
 use crate::generation::{Core, Generation};
 use crate::manifest;
-use crate::navigation;
 use crate::protocol::Origins;
 
 /// Everything a window's webview shares with the others.
@@ -159,7 +158,6 @@ pub fn open(
         .default_vbox()
         .context("the window has no GTK box to hold the webview")?;
 
-    let nav = Arc::clone(&kit.core);
     let popup = Arc::clone(&kit.core);
     let start = if kit.waiting {
         format!(
@@ -176,13 +174,8 @@ pub fn open(
         .with_transparent(w.transparent)
         .with_focused(w.focused)
         .with_initialization_script_for_main_only(kit.bridge.as_str(), true)
-        .with_navigation_handler(move |url| {
-            let g = nav.current();
-            navigation::decide(&url, &g.app.security, &g.origins, false)
-        })
         .with_new_window_req_handler(move |url, _| {
-            let g = popup.current();
-            navigation::decide(&url, &g.app.security, &g.origins, true);
+            super::policy::new_window(&url, &popup);
             NewWindowResponse::Deny
         });
     for script in [&kit.console, &kit.dev].into_iter().flatten() {
@@ -237,6 +230,7 @@ pub fn open(
         Arc::clone(&kit.core),
         kit.dev.is_some(),
     );
+    super::policy::guard(&webview.webview(), Arc::clone(&kit.core)); // every hop, every frame
     if let Some(scheme) = protocol {
         super::scheme::register(&webview.webview(), scheme)?;
     }

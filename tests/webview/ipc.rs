@@ -639,10 +639,22 @@ fn files_inside_the_scope_and_nothing_outside() {
 fn another_origin_shown_in_the_window_receives_nothing() {
     let s = app();
     let main = harness::wait_window("IPC fixture");
-    // A page of another origin, with a `window.apphost` of its own that would catch what is
-    // meant for the app's pages. (Set through WebDriver: a `data:` page inherits the app's CSP,
-    // so its own inline script could not run.)
-    s.goto("data:text/html,<title>other</title>");
+    // A page of another origin (a local server the manifest's `allow-navigation` admits), with
+    // a `window.apphost` of its own that would catch what is meant for the app's pages.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = other.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in other.incoming().flatten() {
+            let mut head = [0u8; 4096];
+            let _ = std::io::Read::read(&mut stream, &mut head);
+            let body = "<!doctype html><title>other</title>";
+            let _ = std::io::Write::write_all(
+                &mut stream,
+                format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes(),
+            );
+        }
+    });
+    s.goto(&format!("http://127.0.0.1:{port}/"));
     s.wait_for_js("return document.title === 'other'");
     assert_eq!(
         s.js("return typeof window.apphost"),

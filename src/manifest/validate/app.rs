@@ -143,7 +143,7 @@ pub(super) fn windows(cx: &mut Ctx, m: &Manifest, frontend_ok: bool) {
         let url = w.url_or_default();
         let url_path = p.key(if w.url.is_some() { "url" } else { "label" });
         if url.contains("://") {
-            if !nav.iter().any(|pat| wildcard_match(pat, url)) {
+            if !url::Url::parse(url).is_ok_and(|u| crate::pattern::any_matches(nav, &u)) {
                 cx.error(p.key("url"), format!("`{url}` is outside the app, and `security.allow-navigation` does not allow it"))
                     .hint("add a matching pattern to `security.allow-navigation`, or use a page inside the frontend folder");
             }

@@ -132,16 +132,63 @@ pub(super) fn security(cx: &mut Ctx, s: &SecuritySection) {
         super::csp::lint(cx, &directives, &nonce, &p.key("csp"));
     }
 
-    for (key, list) in [
-        ("allow-navigation", &s.allow_navigation),
-        ("open-external", &s.open_external),
-    ] {
-        for (i, pat) in list.iter().enumerate() {
-            url_pattern(cx, p.key(key).index(i), pat);
+    for (i, pat) in s.allow_navigation.iter().enumerate() {
+        let path = p.key("allow-navigation").index(i);
+        if let Some(pattern) = navigation_pattern(cx, path.clone(), pat)
+            && crate::navigation::NEVER_TOP_LEVEL.contains(&pattern.scheme())
+        {
+            cx.warn(
+                path,
+                format!(
+                    "`{}:` pages are never loaded in a window, whatever this pattern says",
+                    pattern.scheme()
+                ),
+            )
+            .hint("frames of the app's pages may still hold `data:` and `blob:` documents (CSP `frame-src` decides); remove the pattern");
+        }
+    }
+    for (i, pat) in s.open_external.iter().enumerate() {
+        let path = p.key("open-external").index(i);
+        let Some(pattern) = navigation_pattern(cx, path.clone(), pat) else {
+            continue;
+        };
+        if crate::navigation::NEVER_OPENED.contains(&pattern.scheme()) {
+            cx.warn(
+                path,
+                format!(
+                    "`{}:` URLs are never handed to the system, whatever this pattern says",
+                    pattern.scheme()
+                ),
+            )
+            .hint("only web, mail and app-specific schemes are opened; remove the pattern");
+        } else if pattern.names(".desktop") {
+            cx.warn(
+                path,
+                "`.desktop` files are never opened, whatever this pattern says",
+            )
+            .hint("remove the pattern");
         }
     }
 }
 
+/// Checks one pattern of `allow-navigation` or `open-external` (see `crate::pattern::UrlPattern`
+/// for what it means); an unusable one is an error that says why.
+fn navigation_pattern(
+    cx: &mut Ctx,
+    path: KeyPath,
+    pat: &str,
+) -> Option<crate::pattern::UrlPattern> {
+    match crate::pattern::UrlPattern::parse(pat) {
+        Ok(pattern) => Some(pattern),
+        Err(e) => {
+            cx.error(path, e.message).hint(e.hint);
+            None
+        }
+    }
+}
+
+/// A script's `allow-urls` pattern (matched as `*` wildcards by `script::http`): it must start
+/// with a scheme.
 pub(super) fn url_pattern(cx: &mut Ctx, path: KeyPath, pat: &str) {
     let scheme = pat.split_once(':').map(|(s, _)| s);
     let scheme_ok = scheme.is_some_and(|s| {
@@ -187,5 +234,47 @@ mod tests {
         let text = checked.render();
         assert!(text.contains("app.toml:5:25"), "{text}");
         assert!(text.contains("security.cross-origin-isolated"), "{text}");
+    }
+
+    /// A URL pattern is parsed at load: an unusable one is an error at its file:line:col, and
+    /// one that names what is never loaded or opened is a warning.
+    #[test]
+    fn url_patterns_are_checked_where_they_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("web")).unwrap();
+        std::fs::write(dir.path().join("web/index.html"), "<!doctype html>").unwrap();
+        let file = dir.path().join("app.toml");
+        let head = "[app]\nid = \"com.example.nav\"\nname = \"Nav\"\n[security]\n";
+        let check = |text: String| {
+            std::fs::write(&file, &text).unwrap();
+            crate::check_text(&file, text)
+        };
+        let checked = check(format!(
+            "{head}allow-navigation = [\"https://ok.com/*\", \"https://ok.com*\"]\n"
+        ));
+        assert!(checked.app.is_none());
+        let text = checked.render();
+        assert!(text.contains("app.toml:5:41"), "{text}");
+        assert!(text.contains("security.allow-navigation[1]"), "{text}");
+        assert!(text.contains("whole host or its leftmost labels"), "{text}");
+
+        let checked = check(format!(
+            "{head}allow-navigation = [\"data:*\"]\nopen-external = [\"https://*\", \"smb:*\", \"https://x.org/*.desktop\", \"zoommtg:*\"]\n"
+        ));
+        let text = checked.render();
+        assert!(checked.app.is_some(), "{text}");
+        assert!(
+            text.contains("`data:` pages are never loaded in a window"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`smb:` URLs are never handed to the system"),
+            "{text}"
+        );
+        assert!(text.contains("security.open-external[1]"), "{text}");
+        assert!(text.contains("`.desktop` files are never opened"), "{text}");
+        assert!(text.contains("security.open-external[2]"), "{text}");
+        assert!(!text.contains("open-external[0]"), "{text}");
+        assert!(!text.contains("open-external[3]"), "{text}");
     }
 }
