@@ -56,7 +56,21 @@ fn http_only_to_allowed_urls() {
     );
     let url = format!("http://127.0.0.1:{port}/ok-big");
     f.contained("a.http_allowed", json!({ "url": url }), "too_large");
+    // URLs that a string-prefix match of `http://127.0.0.1:PORT/ok*` would let through: the
+    // pattern is matched on the parsed URL, and nothing is sent.
+    for url in [
+        format!("http://127.0.0.1:{port}/ok/../elsewhere"),
+        format!("http://127.0.0.1:{port}/ok/%2e%2e/elsewhere"),
+        format!("http://user:pw@127.0.0.1:{port}/ok"),
+        format!("http://127.0.0.1:{}/ok", port.wrapping_add(1)),
+        format!("https://127.0.0.1:{port}/ok"),
+        "file:///etc/passwd".to_owned(),
+        "not a url".to_owned(),
+    ] {
+        f.contained("a.http_allowed", json!({ "url": url }), "forbidden");
+    }
     let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 3, "{seen:?}");
     assert!(seen[1].starts_with("POST /post"), "{}", seen[1]);
 }
 

@@ -8,7 +8,6 @@ use soup::prelude::*;
 use super::api::host_error;
 use super::sandbox::Budget;
 use crate::ipc::IpcError;
-use crate::pattern::wildcard_match;
 
 /// Sends one request if `url` matches one of `allowed`; answers `#{status, body}` with the body
 /// as text (lossy UTF-8). A body longer than `max_body` bytes is an error: it is read in chunks
@@ -20,11 +19,19 @@ pub fn request(
     body: Option<(Vec<u8>, &str)>,
     max_body: usize,
 ) -> Result<Map, Box<EvalAltResult>> {
-    if !allowed.iter().any(|p| wildcard_match(p, url)) {
+    // Matched on the parsed URL, part by part, and what is sent is that parsed URL: no
+    // look-alike host, user info or other port gets past a pattern as a string prefix would
+    // let it (the class of a Tauri HTTP-plugin advisory).
+    let parsed = url::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .filter(|u| crate::pattern::any_matches(allowed, u));
+    let Some(parsed) = parsed else {
         return Err(host_error(IpcError::Forbidden(format!(
             "`{url}` does not match this endpoint's `allow-urls`"
         ))));
-    }
+    };
+    let url = parsed.as_str();
     let failed = |e: String| host_error(IpcError::Handler(format!("{method} {url}: {e}")));
     let message = soup::Message::new(method, url).map_err(|e| failed(e.to_string()))?;
     message.set_flags(soup::MessageFlags::NO_REDIRECT);

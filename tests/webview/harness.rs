@@ -374,8 +374,23 @@ pub fn wait_window(name: &str) -> String {
 
 /// Types `text` (real key events) into the window, after giving it the input focus.
 pub fn type_text(window: &str, text: &str) {
-    xdotool(&["windowfocus", "--sync", window]);
+    focus(window);
     xdotool(&["type", "--delay", "20", text]);
+}
+
+/// Gives `window` the input focus. A window found by its title may not be mapped yet (X then
+/// answers `BadMatch`), so this waits up to 10 s for it to take the focus.
+fn focus(window: &str) {
+    wait_until(Duration::from_secs(10), || {
+        Command::new("xdotool")
+            .args(["windowfocus", "--sync", window])
+            .env("DISPLAY", display())
+            .stderr(Stdio::null())
+            .status()
+            .expect("running xdotool")
+            .success()
+    })
+    .unwrap_or_else(|| panic!("window {window} never took the input focus"));
 }
 
 fn xdotool(args: &[&str]) {
@@ -390,6 +405,6 @@ fn xdotool(args: &[&str]) {
 
 /// A real key press (XTEST) into the window, after giving it the input focus.
 pub fn press_keys(window: &str, keys: &str) {
-    xdotool(&["windowfocus", "--sync", window]);
+    focus(window);
     xdotool(&["key", "--clearmodifiers", keys]);
 }

@@ -187,21 +187,20 @@ fn navigation_pattern(
     }
 }
 
-/// A script's `allow-urls` pattern (matched as `*` wildcards by `script::http`): it must start
-/// with a scheme.
+/// A script's `allow-urls` pattern: a URL pattern as for navigation (matched part by part on
+/// the parsed URL by `script::http`), over `http` or `https`, the only schemes scripts fetch.
 pub(super) fn url_pattern(cx: &mut Ctx, path: KeyPath, pat: &str) {
-    let scheme = pat.split_once(':').map(|(s, _)| s);
-    let scheme_ok = scheme.is_some_and(|s| {
-        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-    });
-    if !scheme_ok {
+    if let Some(pattern) = navigation_pattern(cx, path.clone(), pat)
+        && !matches!(pattern.scheme(), "http" | "https")
+    {
         cx.error(
             path,
-            format!("URL pattern `{pat}` must start with a scheme"),
+            format!(
+                "scripts fetch only `http` and `https`, not `{}:`",
+                pattern.scheme()
+            ),
         )
-        .hint("e.g. `https://*.example.com/*` or `mailto:*`");
+        .hint("e.g. `https://api.example.com/*`");
     }
 }
 
