@@ -181,10 +181,12 @@ pub struct SecuritySection {
     /// Default `["script-src", "style-src"]`. Leave `style-src` out when the page creates
     /// `<style>` elements at run time: with a nonce in the policy they are refused.
     pub csp_nonce: Option<Vec<String>>,
-    /// URL patterns (`*` wildcards) a window may navigate to besides `app://localhost/`.
+    /// URL patterns a window may navigate to besides `app://localhost/`, matched part by part
+    /// on the parsed URL (`https://*.example.com/*`; see the README's "URL patterns").
     #[serde(default)]
     pub allow_navigation: Vec<String>,
-    /// URL patterns opened in the system browser instead of the window, e.g. `https://*`.
+    /// URL patterns opened in the system browser instead of the window, e.g. `https://*` or
+    /// `mailto:*`; `file:`, file shares and `.desktop` files never are.
     #[serde(default)]
     pub open_external: Vec<String>,
     /// Largest `invoke` payload, each way: bytes, or a string like `"32 MiB"`. Default 32 MiB.
@@ -324,7 +326,8 @@ pub struct EndpointSection {
     /// picked in `dialog.open`/`dialog.save` during this run (and what lies below a picked
     /// folder). Nothing outside is reachable.
     pub scope: Option<Vec<String>>,
-    /// URL patterns a script may fetch with `http_get`/`http_post`. Default: none.
+    /// URL patterns (`http`/`https`, matched part by part on the parsed URL) a script may
+    /// fetch with `http_get`/`http_post`. Default: none.
     pub allow_urls: Option<Vec<String>>,
     /// Builtin endpoints a script may call with `invoke`. Default: none.
     pub invoke: Option<Vec<String>>,
