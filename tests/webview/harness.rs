@@ -145,7 +145,7 @@ pub fn launch_program(binary: &Path, args: &[&str], log: &str, cwd: Option<&Path
     if let Some(cwd) = cwd {
         driver.current_dir(cwd);
     }
-    let driver = std::os::unix::process::CommandExt::process_group(
+    let mut driver = std::os::unix::process::CommandExt::process_group(
         driver
             .arg(format!("--port={port}"))
             .env("DISPLAY", display())
@@ -186,13 +186,22 @@ pub fn launch_program(binary: &Path, args: &[&str], log: &str, cwd: Option<&Path
     let Value::Object(caps) = caps else {
         unreachable!()
     };
-    let client = rt
-        .block_on(
-            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps)
-                .connect(&format!("http://127.0.0.1:{port}")),
-        )
-        .expect("a WebDriver session with the host");
+    // An app that exits at start (a manifest that does not check, a damaged package) leaves
+    // WebKitWebDriver waiting for it for ever: give up after a minute, with what it printed.
+    let url = format!("http://127.0.0.1:{port}");
+    let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+    builder.capabilities(caps);
+    let connect = builder.connect(&url);
+    let client = match rt.block_on(async { tokio::time::timeout(SESSION_LIMIT, connect).await }) {
+        Ok(client) => client.expect("a WebDriver session with the host"),
+        Err(_) => {
+            stop_group(&mut driver);
+            let log = std::fs::read_to_string(home.path().join("host.log")).unwrap_or_default();
+            panic!(
+                "no WebDriver session with the host within {SESSION_LIMIT:?}; it printed:\n{log}"
+            );
+        }
+    };
     let s = Session {
         client,
         rt,
@@ -326,16 +335,24 @@ impl Drop for Session {
         let _ = self
             .rt
             .block_on(async { tokio::time::timeout(Duration::from_secs(5), client.close()).await });
-        // WebKitWebDriver leads a process group holding the host and WebKit's processes.
-        // (Not `/usr/bin/kill -TERM -PGID`: procps reads `-11` as `-1`, which is everything.)
-        if let Ok(pgid) = i32::try_from(self.driver.id())
-            && pgid > 1
-        {
-            // SAFETY: kill(2) with a negative pid signals exactly that process group.
-            unsafe { libc::kill(-pgid, libc::SIGTERM) };
-        }
-        let _ = self.driver.wait();
+        stop_group(&mut self.driver);
     }
+}
+
+/// How long a session may take to start: the host is up in a second or two, ten under load.
+const SESSION_LIMIT: Duration = Duration::from_secs(60);
+
+/// Stops WebKitWebDriver and what it started: it leads a process group holding the host and
+/// WebKit's processes. (Not `/usr/bin/kill -TERM -PGID`: procps reads `-11` as `-1`, which is
+/// everything.)
+fn stop_group(driver: &mut Child) {
+    if let Ok(pgid) = i32::try_from(driver.id())
+        && pgid > 1
+    {
+        // SAFETY: kill(2) with a negative pid signals exactly that process group.
+        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+    }
+    let _ = driver.wait();
 }
 
 /// X window ids whose title matches `name` exactly.
