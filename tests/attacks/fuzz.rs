@@ -310,7 +310,7 @@ proptest! {
     #[test]
     fn fuzz_args_header_decodes(raw in "\\PC{0,40}", side in json_value(), data in prop::collection::vec(any::<u8>(), 0..64)) {
         let _ = ipc::http::decode_args_header(&raw);
-        let encoded = percent_encoding::utf8_percent_encode(&side, &COMPONENT).to_string();
+        let encoded = percent_encoding::utf8_percent_encode(&side, &crate::ipc::COMPONENT).to_string();
         prop_assert_eq!(ipc::http::decode_args_header(&encoded), side.as_bytes());
         let h = shared();
         for header in [encoded.as_str(), raw.as_str()] {
@@ -379,18 +379,6 @@ fn escape(text: &str) -> String {
     }
     out
 }
-
-/// What `encodeURIComponent` leaves as it is.
-const COMPONENT: percent_encoding::AsciiSet = percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
 
 /// JSON text of a small arbitrary value.
 fn json_value() -> impl Strategy<Value = String> {

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,6 +22,7 @@ use apphost::generation::{Core, Mode};
 use apphost::ipc::{self, Body, Call, InFlight, IpcError, message, stash::Stash};
 use serde_json::{Value, json};
 
+use crate::common::copy_dir;
 use crate::harness::{self, Session, repo};
 
 pub const KEY: &str = "4b65794b65794b65794b65794b65794b65794b65794b65794b65794b65794b65";
@@ -35,19 +36,6 @@ pub fn fixture(port: u16) -> (tempfile::TempDir, PathBuf) {
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, text.replace("__PORT__", &port.to_string())).unwrap();
     (tmp, root)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// The host's core for the fixture, as `apphost run` builds it, with the key [`KEY`]: its
@@ -230,7 +218,7 @@ fn endpoint_look_alikes_reach_nothing() {
 }
 
 /// What `encodeURIComponent` leaves as it is: ASCII letters, digits and `-_.!~*'()`.
-const COMPONENT: percent_encoding::AsciiSet = percent_encoding::NON_ALPHANUMERIC
+pub(crate) const COMPONENT: percent_encoding::AsciiSet = percent_encoding::NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')

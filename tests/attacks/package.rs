@@ -10,20 +10,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::common::copy_dir;
 use crate::harness::{launch_program, repo, wait_until};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
 
 /// Packages a copy of `fixture` and returns the executable, alone in a folder of its own.
 fn package(fixture: &str) -> (PathBuf, tempfile::TempDir) {

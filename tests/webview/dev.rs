@@ -2,11 +2,12 @@
 //! files, and the page shows the effect. Each test keeps one WebDriver session across all of
 //! its edits: a session that survives them is the proof that nothing restarted.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::common::copy_dir;
 use crate::harness::{Session, launch_with, press_keys, repo, wait_until, wait_window, x_windows};
 
 /// A private copy of the dev fixture, running under `apphost dev`.
@@ -27,19 +28,6 @@ enum Save {
     Vim,
     /// Delete, then create.
     DeleteCreate,
-}
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }
 
 impl Dev {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::dev::copy_dir;
+use crate::common::copy_dir;
 use crate::harness::{launch_with, repo, wait_until};
 
 #[test]

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::dev::copy_dir;
+use crate::common::copy_dir;
 use crate::harness::{self, Session, launch, launch_program, repo};
 
 fn media_app() -> PathBuf {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::dev::copy_dir;
+use crate::common::copy_dir;
 use crate::harness::{launch_program, repo};
 
 /// Packages a copy of the app in `fixture` into an empty folder, deletes the copy, and returns
